@@ -23,7 +23,8 @@
  *   So each open() yields at most one message.
  *
  * Neither call ever blocks on the queue: a full queue is an error, an empty
- * one an end of file.  The device is not seekable.
+ * one an end of file.  The device is a stream: lseek(), pread() and
+ * pwrite() fail with ESPIPE.
  *
  * From a shell:
  *
@@ -117,7 +118,7 @@ static int rustqueue_open(struct inode *inode, struct file *file)
 {
 	struct rustqueue_file *rf;
 
-	rf = kzalloc(sizeof(*rf), GFP_KERNEL);
+	rf = kzalloc(sizeof(*rf), GFP_KERNEL_ACCOUNT);
 	if (!rf)
 		return -ENOMEM;
 	mutex_init(&rf->lock);

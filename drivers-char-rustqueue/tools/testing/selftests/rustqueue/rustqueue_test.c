@@ -347,6 +347,9 @@ TEST_F(rustqueue, not_seekable)
 
 	ASSERT_EQ(4, write(self->fd, "data", 4));
 	errno = 0;
+	EXPECT_EQ(-1, lseek(self->fd, 0, SEEK_SET));
+	EXPECT_EQ(ESPIPE, errno);
+	errno = 0;
 	EXPECT_EQ(-1, pread(self->fd, buf, sizeof(buf), 0));
 	EXPECT_EQ(ESPIPE, errno);
 	errno = 0;
