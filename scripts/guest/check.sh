@@ -46,6 +46,11 @@ dd if=/dev/zero of=/dev/rustqueue bs=4097 count=1 2>/tmp/dd.err
 grep -q 'Invalid argument' /tmp/dd.err
 result dd_4097_bytes_einval $? "$(cat /tmp/dd.err)"
 
+# Mode 0600 root:root: anyone else is refused, reading and writing.
+out=$(su -s /bin/sh nobody -c 'cat /dev/rustqueue; echo x >/dev/rustqueue' 2>&1)
+[ "$(echo "$out" | grep -c 'Permission denied')" -eq 2 ]
+result non_root_gets_eacces $? "got: $out"
+
 log=$(dmesg | grep 'rustqueue: ')
 for line in 'module loaded (capacity 16 messages)' 'enqueued 14 bytes (1 in queue)' \
 	    'dequeued (2 remaining)' 'queue full, rejecting write'; do
