@@ -21,11 +21,52 @@ kmemleak=/sys/kernel/debug/kmemleak
 
 insmod /lib/modules/rustqueue.ko dyndbg=+p
 result insmod $?
+dmesg | grep 'rustqueue: ' >/tmp/dmesg-insmod.txt
+# The kselftests move thousands of messages: keep their debug lines from
+# flooding the kernel log, and turn them back on for the transcript.
+dyndbg=/sys/kernel/debug/dynamic_debug/control
+echo 'module rustqueue -p' >$dyndbg
 
 # run_kselftest.sh exits 0 whatever its tests did: read its TAP instead.
 (cd /kselftest && ./run_kselftest.sh) | tee /tmp/kselftest.tap
 grep -q '^ok 1 selftests: rustqueue: rustqueue_test$' /tmp/kselftest.tap
 result kselftest_rustqueue $?
+# Every test ran here: a skipped one (say, no tracefs) proves nothing.
+grep -q '^# # Totals: pass:[1-9][0-9]* fail:0 xfail:0 xpass:0 skip:0 error:0$' /tmp/kselftest.tap
+result kselftest_rustqueue_none_skipped $? "$(grep -E 'SKIP|Totals' /tmp/kselftest.tap)"
+
+# Packet mode from the shell: dd with iflag=direct reads one message a block.
+sysfs=/sys/class/misc/rustqueue
+printf abc >/dev/rustqueue
+printf defgh >/dev/rustqueue
+out=$(dd if=/dev/rustqueue iflag=direct bs=4096 count=2 2>/dev/null)
+[ "$out" = abcdefgh ] && [ "$(cat $sysfs/count)" = 0 ]
+result dd_iflag_direct_reads_one_message_a_block $? "got: $out"
+
+dd if=/dev/zero of=/dev/rustqueue oflag=direct bs=100 count=3 2>/dev/null
+[ "$(cat $sysfs/count) $(cat $sysfs/bytes)" = "3 300" ]
+result dd_oflag_direct_writes_one_message_a_block $? "count, bytes: $(cat $sysfs/count) $(cat $sysfs/bytes)"
+dd if=/dev/rustqueue of=/dev/null iflag=direct bs=4096 count=3 2>/dev/null
+
+# A packet reader waits for the writer, then gets its message.
+dd if=/dev/rustqueue of=/tmp/dd.out iflag=direct bs=4096 count=1 2>/dev/null &
+reader=$!
+sleep 1
+kill -0 $reader 2>/dev/null
+still_waiting=$?
+echo wake >/dev/rustqueue
+wait $reader
+[ "$still_waiting" -eq 0 ] && [ "$(cat /tmp/dd.out)" = wake ]
+result dd_iflag_direct_waits_for_a_message $? "waiting: $still_waiting, got: $(cat /tmp/dd.out)"
+
+modes=$(for f in capacity max_msg_size count bytes enqueued dequeued rejected; do
+	printf '%s=%s ' $f "$(stat -c %a $sysfs/$f)"; done)
+[ "$modes" = "capacity=644 max_msg_size=644 count=444 bytes=444 enqueued=444 dequeued=444 rejected=444 " ]
+result sysfs_attribute_modes $? "got: $modes"
+echo 0 | tee $sysfs/capacity >/dev/null 2>/tmp/sysfs.err
+grep -q 'Invalid argument' /tmp/sysfs.err && [ "$(cat $sysfs/capacity)" = 16 ]
+result sysfs_capacity_0_einval $? "$(cat /tmp/sysfs.err)"
+echo 'module rustqueue +p' >$dyndbg
 
 # The transcript users run, with the tools they use.
 for m in first second third; do echo "$m message" | tee /dev/rustqueue >/dev/null; done
@@ -51,7 +92,7 @@ out=$(su -s /bin/sh nobody -c 'cat /dev/rustqueue; echo x >/dev/rustqueue' 2>&1)
 [ "$(echo "$out" | grep -c 'Permission denied')" -eq 2 ]
 result non_root_gets_eacces $? "got: $out"
 
-log=$(dmesg | grep 'rustqueue: ')
+log=$(cat /tmp/dmesg-insmod.txt; dmesg | grep 'rustqueue: ')
 for line in 'module loaded (capacity 16 messages)' 'enqueued 14 bytes (1 in queue)' \
 	    'dequeued (2 remaining)' 'queue full, rejecting write'; do
 	echo "$log" | grep -qF "rustqueue: $line"
@@ -59,7 +100,7 @@ for line in 'module loaded (capacity 16 messages)' 'enqueued 14 bytes (1 in queu
 done
 
 # Nothing logs without dynamic debug.
-echo 'module rustqueue -p' >/sys/kernel/debug/dynamic_debug/control
+echo 'module rustqueue -p' >$dyndbg
 before=$(dmesg | grep -c 'rustqueue: ')
 cat /dev/rustqueue >/dev/null
 echo quiet >/dev/rustqueue

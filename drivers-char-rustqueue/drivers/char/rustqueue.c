@@ -3,51 +3,63 @@
  * rustqueue: a bounded FIFO message queue behind a misc character device.
  *
  * /dev/rustqueue holds one queue, shared by every open file, of at most
- * RUSTQUEUE_CAPACITY (16) messages of at most RUSTQUEUE_MAX_MSG_SIZE (4096)
- * bytes each.  The interface is that of the rustqueue Rust teaching module,
- * which this driver carries into the kernel tree as C.
+ * "capacity" messages (default 16) of at most "max_msg_size" bytes each
+ * (default 4096).  Both limits are set at run time in
+ * /sys/class/misc/rustqueue/.  The interface started as that of the
+ * rustqueue Rust teaching module, which this driver carries into the kernel
+ * tree as C; an open without O_DIRECT still behaves exactly like it.
  *
- * write(): the bytes of one call (all segments of a writev()) become one
- *   message at the tail of the queue, and the call returns their count.
- *   A write of zero bytes returns 0 and queues nothing.  A write of more
- *   than RUSTQUEUE_MAX_MSG_SIZE bytes fails with EINVAL before anything is
- *   allocated or copied; one to a full queue fails with ENOSPC; an
- *   unreadable buffer gives EFAULT.  A failed write queues nothing.
+ * write(), in both modes: the bytes of one call (all segments of a writev())
+ *   become one message at the tail of the queue, and the call returns their
+ *   count.  A write of zero bytes returns 0 and queues nothing.  A message
+ *   longer than max_msg_size fails with EINVAL before anything is allocated
+ *   or copied; an unreadable buffer gives EFAULT.  A failed write queues
+ *   nothing.
  *
- * read(): the first read() of an open file that finds the queue non-empty
- *   dequeues the front message and keeps it with that file.  Reads then
- *   stream it out over as many calls as the buffer size needs, and once it
- *   is consumed every further read() of that file returns 0 (end of file).
- *   A read() from an empty queue returns 0 and leaves the file as it was.
- *   A message that was taken but not fully read is dropped on close().
- *   So each open() yields at most one message.
+ * Default mode (the original's):
+ *   - a write to a full queue fails with ENOSPC;
+ *   - the first read() of an open file that finds the queue non-empty
+ *     dequeues the front message and keeps it with that file.  Reads then
+ *     stream it out over as many calls as the buffer size needs, and once it
+ *     is consumed every further read() of that file returns 0 (end of file).
+ *     A read() from an empty queue returns 0 and leaves the file as it was.
+ *     A message that was taken but not fully read is dropped on close().
+ *   Nothing blocks: a full queue is an error, an empty one an end of file.
  *
- * Neither call ever blocks on the queue: a full queue is an error, an empty
- * one an end of file.  The device is a stream: lseek(), pread() and
- * pwrite() fail with ESPIPE.
+ * Packet mode, chosen per open file with O_DIRECT at open() or later with
+ * fcntl(F_SETFL), as for a pipe (see pipe(2)):
+ *   - each read() dequeues one whole message and returns its length.  A
+ *     buffer shorter than the front message fails with EMSGSIZE and leaves
+ *     the message queued;
+ *   - a read() from an empty queue and a write() to a full one block; with
+ *     O_NONBLOCK or RWF_NOWAIT they fail with EAGAIN instead;
+ *   - a signal ends a blocked call with ERESTARTSYS (EINTR, or a restart
+ *     under SA_RESTART) and nothing is queued or dequeued by it.
+ *
+ * Every message goes to exactly one reader, in FIFO order.  poll() reports
+ * EPOLLIN when a read() would return data at once and EPOLLOUT when the
+ * queue has room.  The RUSTQUEUE_IOC_INFO ioctl of <linux/rustqueue.h>
+ * returns a snapshot of the queue and its counters; FIONREAD gives the
+ * length of the next message.  The device is a stream: lseek(), pread()
+ * and pwrite() fail with ESPIPE.
  *
  * From a shell:
  *
  *	echo "first message" > /dev/rustqueue
- *	echo "second message" > /dev/rustqueue
- *	cat /dev/rustqueue		# first message
- *	cat /dev/rustqueue		# second message
- *	cat /dev/rustqueue		# nothing: the queue is empty
+ *	cat /dev/rustqueue			# first message
+ *	dd if=/dev/rustqueue iflag=direct bs=4096 count=1	# waits for one
  *
- * From a program (error handling left out):
+ * From a program in packet mode (error handling left out):
  *
- *	fd = open("/dev/rustqueue", O_WRONLY);
- *	write(fd, msg, len);		// one message
- *	close(fd);
- *	fd = open("/dev/rustqueue", O_RDONLY);
- *	while ((n = read(fd, buf, sizeof(buf))) > 0)
- *		consume(buf, n);	// the front message, in pieces
- *	close(fd);
+ *	fd = open("/dev/rustqueue", O_RDWR | O_DIRECT);
+ *	write(fd, msg, len);			// one message, waits for room
+ *	n = read(fd, buf, sizeof(buf));		// one whole message, or waits
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cleanup.h>
+#include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
@@ -55,11 +67,24 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/wait.h>
 
-#define RUSTQUEUE_CAPACITY	16
-#define RUSTQUEUE_MAX_MSG_SIZE	4096
+#include <asm/ioctls.h>
+
+#include <linux/rustqueue.h>
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/rustqueue.h>
+
+#define RUSTQUEUE_CAPACITY		16
+#define RUSTQUEUE_CAPACITY_MAX		65536
+#define RUSTQUEUE_MAX_MSG_SIZE		4096
+#define RUSTQUEUE_MAX_MSG_SIZE_MAX	(1024 * 1024)
 
 /* One message: header and payload in a single allocation. */
 struct rustqueue_msg {
@@ -70,34 +95,87 @@ struct rustqueue_msg {
 
 /* The queue shared by every open file. */
 struct rustqueue {
-	/* Serialises every change to the queue. */
+	/* Serialises every change to the queue and its counters. */
 	struct mutex lock;
+	/* Readers wait here for a message, writers for room. */
+	wait_queue_head_t rd_wait;
+	wait_queue_head_t wr_wait;
 	/* Protected by @lock. */
 	struct list_head msgs;
+	/*
+	 * Messages on @msgs plus those a packet reader has taken off it and
+	 * is still copying out: a message leaves the queue when its read
+	 * succeeds, and goes back to the front when the copy fails.
+	 */
 	unsigned int count;
+	unsigned int capacity;
+	unsigned int max_msg_size;
+	u64 bytes;
+	u64 enqueued;
+	u64 dequeued;
+	u64 rejected;
 };
 
 static struct rustqueue rustqueue = {
-	.lock = __MUTEX_INITIALIZER(rustqueue.lock),
-	.msgs = LIST_HEAD_INIT(rustqueue.msgs),
+	.lock		= __MUTEX_INITIALIZER(rustqueue.lock),
+	.rd_wait	= __WAIT_QUEUE_HEAD_INITIALIZER(rustqueue.rd_wait),
+	.wr_wait	= __WAIT_QUEUE_HEAD_INITIALIZER(rustqueue.wr_wait),
+	.msgs		= LIST_HEAD_INIT(rustqueue.msgs),
+	.capacity	= RUSTQUEUE_CAPACITY,
+	.max_msg_size	= RUSTQUEUE_MAX_MSG_SIZE,
 };
 
-/* Per open file: the message its first read() took off the queue. */
+/* Per open file: the message a default-mode read() took off the queue. */
 struct rustqueue_file {
 	/* Serialises readers of this file. */
 	struct mutex lock;
-	/* Protected by @lock. */
+	/* Protected by @lock; poll() peeks at them without it. */
 	struct rustqueue_msg *msg;
 	size_t pos;
 	bool eof;
 };
+
+/* Lockless checks for wait conditions and poll(); the lock decides. */
+static bool rustqueue_has_msg(struct rustqueue *q)
+{
+	return !list_empty(&q->msgs);
+}
+
+static bool rustqueue_has_room(struct rustqueue *q)
+{
+	return READ_ONCE(q->count) < READ_ONCE(q->capacity);
+}
+
+static void rustqueue_wake_readers(struct rustqueue *q)
+{
+	wake_up_interruptible_poll(&q->rd_wait, EPOLLIN | EPOLLRDNORM);
+}
+
+static void rustqueue_wake_writers(struct rustqueue *q)
+{
+	wake_up_interruptible_poll(&q->wr_wait, EPOLLOUT | EPOLLWRNORM);
+}
 
 static void rustqueue_push_locked(struct rustqueue *q, struct rustqueue_msg *msg)
 {
 	lockdep_assert_held(&q->lock);
 
 	list_add_tail(&msg->node, &q->msgs);
-	q->count++;
+	WRITE_ONCE(q->count, q->count + 1);
+	q->bytes += msg->len;
+	q->enqueued++;
+	trace_rustqueue_enqueue(msg->len, q->count);
+}
+
+/* A reader owns @msg from now on: release its slot. */
+static void rustqueue_commit_locked(struct rustqueue *q, struct rustqueue_msg *msg)
+{
+	lockdep_assert_held(&q->lock);
+
+	WRITE_ONCE(q->count, q->count - 1);
+	q->bytes -= msg->len;
+	q->dequeued++;
+	trace_rustqueue_dequeue(msg->len, q->count);
 }
 
 static struct rustqueue_msg *rustqueue_pop_locked(struct rustqueue *q)
@@ -109,7 +187,7 @@ static struct rustqueue_msg *rustqueue_pop_locked(struct rustqueue *q)
 	msg = list_first_entry_or_null(&q->msgs, struct rustqueue_msg, node);
 	if (msg) {
 		list_del(&msg->node);
-		q->count--;
+		rustqueue_commit_locked(q, msg);
 	}
 	return msg;
 }
@@ -123,6 +201,8 @@ static int rustqueue_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mutex_init(&rf->lock);
 	file->private_data = rf;
+	/* O_DIRECT selects packet mode; IOCB_NOWAIT is honoured. */
+	file->f_mode |= FMODE_CAN_ODIRECT | FMODE_NOWAIT;
 
 	return stream_open(inode, file);
 }
@@ -131,9 +211,53 @@ static int rustqueue_release(struct inode *inode, struct file *file)
 {
 	struct rustqueue_file *rf = file->private_data;
 
-	kfree(rf->msg);
+	kvfree(rf->msg);
 	mutex_destroy(&rf->lock);
 	kfree(rf);
+	return 0;
+}
+
+static bool rustqueue_nonblock(struct kiocb *iocb)
+{
+	return (iocb->ki_filp->f_flags & O_NONBLOCK) || (iocb->ki_flags & IOCB_NOWAIT);
+}
+
+/*
+ * Queue @msg, waiting for room in packet mode unless the caller must not
+ * block.  Returns 0 once queued; otherwise the caller still owns @msg.
+ */
+static int rustqueue_enqueue(struct rustqueue *q, struct rustqueue_msg *msg,
+			     bool packet, bool nonblock)
+{
+	size_t len = msg->len;
+	bool waited = false;
+	unsigned int count;
+	bool room;
+
+	mutex_lock(&q->lock);
+	while (q->count >= q->capacity) {
+		if (!packet || nonblock) {
+			q->rejected++;
+			mutex_unlock(&q->lock);
+			pr_debug("queue full, rejecting write\n");
+			return packet ? -EAGAIN : -ENOSPC;
+		}
+		mutex_unlock(&q->lock);
+		if (wait_event_interruptible_exclusive(q->wr_wait, rustqueue_has_room(q)))
+			return -ERESTARTSYS;
+		waited = true;
+		mutex_lock(&q->lock);
+	}
+	rustqueue_push_locked(q, msg);
+	count = q->count;
+	room = count < q->capacity;
+	mutex_unlock(&q->lock);
+
+	rustqueue_wake_readers(q);
+	/* A wakeup picked this writer alone: pass on what room is left. */
+	if (waited && room)
+		rustqueue_wake_writers(q);
+	pr_debug("enqueued %zu bytes (%u in queue)\n", len, count);
 	return 0;
 }
 
@@ -142,45 +266,41 @@ static ssize_t rustqueue_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	struct rustqueue *q = &rustqueue;
 	size_t len = iov_iter_count(from);
 	struct rustqueue_msg *msg;
-	unsigned int count;
+	int ret;
 
 	if (!len)
 		return 0;
 	/* Decide from the length alone: nothing is allocated for a bad size. */
-	if (len > RUSTQUEUE_MAX_MSG_SIZE)
+	if (len > READ_ONCE(q->max_msg_size)) {
+		scoped_guard(mutex, &q->lock)
+			q->rejected++;
 		return -EINVAL;
+	}
 
-	msg = kmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
+	msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
 	if (!msg)
 		return -ENOMEM;
 	msg->len = len;
 	if (!copy_from_iter_full(msg->data, len, from)) {
-		kfree(msg);
+		kvfree(msg);
 		return -EFAULT;
 	}
 
-	scoped_guard(mutex, &q->lock) {
-		if (q->count >= RUSTQUEUE_CAPACITY) {
-			pr_debug("queue full, rejecting write\n");
-			kfree(msg);
-			return -ENOSPC;
-		}
-		rustqueue_push_locked(q, msg);
-		count = q->count;
+	ret = rustqueue_enqueue(q, msg, iocb->ki_flags & IOCB_DIRECT,
+				rustqueue_nonblock(iocb));
+	if (ret) {
+		kvfree(msg);
+		return ret;
 	}
-
-	pr_debug("enqueued %zu bytes (%u in queue)\n", len, count);
 	return len;
 }
 
-static ssize_t rustqueue_read_iter(struct kiocb *iocb, struct iov_iter *to)
+/* Default mode: stream this file's message out, taking one if it has none. */
+static ssize_t rustqueue_read_stream(struct rustqueue_file *rf, struct iov_iter *to)
 {
-	struct rustqueue_file *rf = iocb->ki_filp->private_data;
 	struct rustqueue *q = &rustqueue;
+	struct rustqueue_msg *msg;
 	size_t copied;
-
-	if (!iov_iter_count(to))
-		return 0;
 
 	guard(mutex)(&rf->lock);
 
@@ -188,11 +308,13 @@ static ssize_t rustqueue_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		if (rf->eof)
 			return 0;
 		scoped_guard(mutex, &q->lock) {
-			rf->msg = rustqueue_pop_locked(q);
-			if (!rf->msg)
+			msg = rustqueue_pop_locked(q);
+			if (!msg)
 				return 0;
 			pr_debug("dequeued (%u remaining)\n", q->count);
 		}
+		rustqueue_wake_writers(q);
+		WRITE_ONCE(rf->msg, msg);
 		rf->pos = 0;
 	}
 
@@ -202,11 +324,186 @@ static ssize_t rustqueue_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		return -EFAULT;
 	rf->pos += copied;
 	if (rf->pos == rf->msg->len) {
-		kfree(rf->msg);
-		rf->msg = NULL;
-		rf->eof = true;
+		kvfree(rf->msg);
+		WRITE_ONCE(rf->msg, NULL);
+		WRITE_ONCE(rf->eof, true);
 	}
 	return copied;
+}
+
+/*
+ * Packet mode, for a file that holds the rest of a message a default-mode
+ * read() began: that rest is its next packet.  Returns 0 when it holds none.
+ */
+static ssize_t rustqueue_read_held(struct rustqueue_file *rf, struct iov_iter *to)
+{
+	size_t rest;
+
+	if (!READ_ONCE(rf->msg))
+		return 0;
+
+	guard(mutex)(&rf->lock);
+	if (!rf->msg)
+		return 0;
+	rest = rf->msg->len - rf->pos;
+	if (rest > iov_iter_count(to))
+		return -EMSGSIZE;
+	if (copy_to_iter(rf->msg->data + rf->pos, rest, to) != rest)
+		return -EFAULT;
+	kvfree(rf->msg);
+	WRITE_ONCE(rf->msg, NULL);
+	return rest;
+}
+
+/* Packet mode: dequeue one whole message, waiting for one if allowed. */
+static ssize_t rustqueue_read_packet(struct rustqueue_file *rf, struct iov_iter *to,
+				     bool nonblock)
+{
+	struct rustqueue *q = &rustqueue;
+	struct rustqueue_msg *msg;
+	bool waited = false;
+	unsigned int count;
+	ssize_t ret;
+	size_t len;
+
+	ret = rustqueue_read_held(rf, to);
+	if (ret)
+		return ret;
+
+	mutex_lock(&q->lock);
+	while (!(msg = list_first_entry_or_null(&q->msgs, struct rustqueue_msg, node))) {
+		mutex_unlock(&q->lock);
+		if (nonblock)
+			return -EAGAIN;
+		if (wait_event_interruptible_exclusive(q->rd_wait, rustqueue_has_msg(q)))
+			return -ERESTARTSYS;
+		waited = true;
+		mutex_lock(&q->lock);
+	}
+	if (msg->len > iov_iter_count(to)) {
+		mutex_unlock(&q->lock);
+		/* A wakeup picked this reader alone: pass it on. */
+		if (waited)
+			rustqueue_wake_readers(q);
+		return -EMSGSIZE;
+	}
+	/* Off the list, but its slot stays taken until the copy succeeds. */
+	list_del(&msg->node);
+	waited = waited && rustqueue_has_msg(q);
+	mutex_unlock(&q->lock);
+
+	if (waited)
+		rustqueue_wake_readers(q);
+
+	len = msg->len;
+	if (copy_to_iter(msg->data, len, to) != len) {
+		/* Nothing is lost: the message goes back to the front. */
+		scoped_guard(mutex, &q->lock)
+			list_add(&msg->node, &q->msgs);
+		rustqueue_wake_readers(q);
+		return -EFAULT;
+	}
+
+	scoped_guard(mutex, &q->lock) {
+		rustqueue_commit_locked(q, msg);
+		count = q->count;
+	}
+	rustqueue_wake_writers(q);
+	kvfree(msg);
+	pr_debug("dequeued (%u remaining)\n", count);
+	return len;
+}
+
+static ssize_t rustqueue_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct rustqueue_file *rf = iocb->ki_filp->private_data;
+
+	if (!iov_iter_count(to))
+		return 0;
+	if (iocb->ki_flags & IOCB_DIRECT)
+		return rustqueue_read_packet(rf, to, rustqueue_nonblock(iocb));
+	return rustqueue_read_stream(rf, to);
+}
+
+/* Would a read() of @file return data without blocking? */
+static bool rustqueue_file_readable(struct file *file)
+{
+	struct rustqueue_file *rf = file->private_data;
+
+	if (READ_ONCE(rf->msg))
+		return true;
+	if (!(file->f_flags & O_DIRECT) && READ_ONCE(rf->eof))
+		return false;
+	return rustqueue_has_msg(&rustqueue);
+}
+
+static __poll_t rustqueue_poll(struct file *file, poll_table *wait)
+{
+	struct rustqueue *q = &rustqueue;
+	__poll_t mask = 0;
+
+	poll_wait(file, &q->rd_wait, wait);
+	poll_wait(file, &q->wr_wait, wait);
+
+	if (rustqueue_file_readable(file))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (rustqueue_has_room(q))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}
+
+/* FIONREAD: the bytes the next read() of @file returns, given the room. */
+static int rustqueue_next_len(struct file *file)
+{
+	struct rustqueue_file *rf = file->private_data;
+	struct rustqueue *q = &rustqueue;
+	struct rustqueue_msg *msg;
+
+	guard(mutex)(&rf->lock);
+	if (rf->msg)
+		return rf->msg->len - rf->pos;
+	if (!(file->f_flags & O_DIRECT) && rf->eof)
+		return 0;
+
+	guard(mutex)(&q->lock);
+	msg = list_first_entry_or_null(&q->msgs, struct rustqueue_msg, node);
+	return msg ? msg->len : 0;
+}
+
+static void rustqueue_get_info(struct rustqueue *q, struct rustqueue_info *info)
+{
+	struct rustqueue_msg *msg;
+
+	memset(info, 0, sizeof(*info));
+
+	guard(mutex)(&q->lock);
+	msg = list_first_entry_or_null(&q->msgs, struct rustqueue_msg, node);
+	info->capacity = q->capacity;
+	info->max_msg_size = q->max_msg_size;
+	info->count = q->count;
+	info->next_len = msg ? msg->len : 0;
+	info->bytes = q->bytes;
+	info->enqueued = q->enqueued;
+	info->dequeued = q->dequeued;
+	info->rejected = q->rejected;
+}
+
+static long rustqueue_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+	struct rustqueue_info info;
+
+	switch (cmd) {
+	case RUSTQUEUE_IOC_INFO:
+		rustqueue_get_info(&rustqueue, &info);
+		if (copy_to_user(argp, &info, sizeof(info)))
+			return -EFAULT;
+		return 0;
+	case FIONREAD:
+		return put_user(rustqueue_next_len(file), (int __user *)argp);
+	default:
+		return -ENOTTY;
+	}
 }
 
 static const struct file_operations rustqueue_fops = {
@@ -215,13 +512,117 @@ static const struct file_operations rustqueue_fops = {
 	.release	= rustqueue_release,
 	.read_iter	= rustqueue_read_iter,
 	.write_iter	= rustqueue_write_iter,
+	.poll		= rustqueue_poll,
+	.unlocked_ioctl	= rustqueue_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };
+
+/* sysfs: /sys/class/misc/rustqueue/, see Documentation/ABI. */
+static int rustqueue_parse(const char *buf, unsigned int max, unsigned int *val)
+{
+	if (kstrtouint(buf, 10, val) || *val < 1 || *val > max)
+		return -EINVAL;
+	return 0;
+}
+
+static ssize_t capacity_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(rustqueue.capacity));
+}
+
+static ssize_t capacity_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t len)
+{
+	struct rustqueue *q = &rustqueue;
+	unsigned int val;
+	int ret;
+
+	ret = rustqueue_parse(buf, RUSTQUEUE_CAPACITY_MAX, &val);
+	if (ret)
+		return ret;
+	scoped_guard(mutex, &q->lock) {
+		if (val < q->count)
+			return -EBUSY;
+		WRITE_ONCE(q->capacity, val);
+	}
+	/* Room may have appeared for blocked writers and pollers. */
+	rustqueue_wake_writers(q);
+	return len;
+}
+static DEVICE_ATTR_RW(capacity);
+
+static ssize_t max_msg_size_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(rustqueue.max_msg_size));
+}
+
+static ssize_t max_msg_size_store(struct device *dev, struct device_attribute *attr,
+				  const char *buf, size_t len)
+{
+	unsigned int val;
+	int ret;
+
+	ret = rustqueue_parse(buf, RUSTQUEUE_MAX_MSG_SIZE_MAX, &val);
+	if (ret)
+		return ret;
+	WRITE_ONCE(rustqueue.max_msg_size, val);
+	return len;
+}
+static DEVICE_ATTR_RW(max_msg_size);
+
+static ssize_t count_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	guard(mutex)(&rustqueue.lock);
+	return sysfs_emit(buf, "%u\n", rustqueue.count);
+}
+static DEVICE_ATTR_RO(count);
+
+static ssize_t bytes_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	guard(mutex)(&rustqueue.lock);
+	return sysfs_emit(buf, "%llu\n", rustqueue.bytes);
+}
+static DEVICE_ATTR_RO(bytes);
+
+static ssize_t enqueued_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	guard(mutex)(&rustqueue.lock);
+	return sysfs_emit(buf, "%llu\n", rustqueue.enqueued);
+}
+static DEVICE_ATTR_RO(enqueued);
+
+static ssize_t dequeued_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	guard(mutex)(&rustqueue.lock);
+	return sysfs_emit(buf, "%llu\n", rustqueue.dequeued);
+}
+static DEVICE_ATTR_RO(dequeued);
+
+static ssize_t rejected_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	guard(mutex)(&rustqueue.lock);
+	return sysfs_emit(buf, "%llu\n", rustqueue.rejected);
+}
+static DEVICE_ATTR_RO(rejected);
+
+static struct attribute *rustqueue_attrs[] = {
+	&dev_attr_capacity.attr,
+	&dev_attr_max_msg_size.attr,
+	&dev_attr_count.attr,
+	&dev_attr_bytes.attr,
+	&dev_attr_enqueued.attr,
+	&dev_attr_dequeued.attr,
+	&dev_attr_rejected.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(rustqueue);
 
 static struct miscdevice rustqueue_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= KBUILD_MODNAME,
 	.fops	= &rustqueue_fops,
+	.groups	= rustqueue_groups,
 	.mode	= 0600,
 };
 
@@ -234,15 +635,13 @@ module_init(rustqueue_init);
 
 static void __exit rustqueue_exit(void)
 {
-	struct rustqueue *q = &rustqueue;
-	struct rustqueue_msg *msg;
+	struct rustqueue_msg *msg, *next;
 
 	misc_deregister(&rustqueue_misc);
 
 	/* No file is open any more: free what nobody read. */
-	guard(mutex)(&q->lock);
-	while ((msg = rustqueue_pop_locked(q)))
-		kfree(msg);
+	list_for_each_entry_safe(msg, next, &rustqueue.msgs, node)
+		kvfree(msg);
 }
 module_exit(rustqueue_exit);
 
