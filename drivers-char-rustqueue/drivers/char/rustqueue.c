@@ -60,6 +60,7 @@
 
 #include <linux/cleanup.h>
 #include <linux/device.h>
+#include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
@@ -355,13 +356,69 @@ static ssize_t rustqueue_read_held(struct rustqueue_file *rf, struct iov_iter *t
 	return rest;
 }
 
+/*
+ * Packet mode: take the front message off the list for a reader with room
+ * for @size bytes, waiting for one unless @nonblock.  Its slot stays taken
+ * until rustqueue_commit() or rustqueue_put_back().
+ */
+static struct rustqueue_msg *rustqueue_take(struct rustqueue *q, size_t size, bool nonblock)
+{
+	struct rustqueue_msg *msg;
+	bool waited = false;
+	bool more;
+
+	mutex_lock(&q->lock);
+	while (!(msg = list_first_entry_or_null(&q->msgs, struct rustqueue_msg, node))) {
+		mutex_unlock(&q->lock);
+		if (nonblock)
+			return ERR_PTR(-EAGAIN);
+		if (wait_event_interruptible_exclusive(q->rd_wait, rustqueue_has_msg(q)))
+			return ERR_PTR(-ERESTARTSYS);
+		waited = true;
+		mutex_lock(&q->lock);
+	}
+	if (msg->len > size) {
+		msg = ERR_PTR(-EMSGSIZE);
+		more = true;
+	} else {
+		list_del(&msg->node);
+		more = rustqueue_has_msg(q);
+	}
+	mutex_unlock(&q->lock);
+
+	/* A wakeup picked this reader alone: pass on what it leaves. */
+	if (waited && more)
+		rustqueue_wake_readers(q);
+	return msg;
+}
+
+/* The copy to the reader failed: nothing is lost, @msg is first again. */
+static void rustqueue_put_back(struct rustqueue *q, struct rustqueue_msg *msg)
+{
+	scoped_guard(mutex, &q->lock)
+		list_add(&msg->node, &q->msgs);
+	rustqueue_wake_readers(q);
+}
+
+/* The reader has @msg: free its slot.  Returns the messages left. */
+static unsigned int rustqueue_commit(struct rustqueue *q, struct rustqueue_msg *msg)
+{
+	unsigned int count;
+
+	scoped_guard(mutex, &q->lock) {
+		rustqueue_commit_locked(q, msg);
+		count = q->count;
+	}
+	rustqueue_wake_writers(q);
+	return count;
+}
+
 /* Packet mode: dequeue one whole message, waiting for one if allowed. */
 static ssize_t rustqueue_read_packet(struct rustqueue_file *rf, struct iov_iter *to,
 				     bool nonblock)
 {
 	struct rustqueue *q = &rustqueue;
 	struct rustqueue_msg *msg;
-	bool waited = false;
 	unsigned int count;
 	ssize_t ret;
 	size_t len;
@@ -370,45 +427,17 @@ static ssize_t rustqueue_read_packet(struct rustqueue_file *rf, struct iov_iter 
 	if (ret)
 		return ret;
 
-	mutex_lock(&q->lock);
-	while (!(msg = list_first_entry_or_null(&q->msgs, struct rustqueue_msg, node))) {
-		mutex_unlock(&q->lock);
-		if (nonblock)
-			return -EAGAIN;
-		if (wait_event_interruptible_exclusive(q->rd_wait, rustqueue_has_msg(q)))
-			return -ERESTARTSYS;
-		waited = true;
-		mutex_lock(&q->lock);
-	}
-	if (msg->len > iov_iter_count(to)) {
-		mutex_unlock(&q->lock);
-		/* A wakeup picked this reader alone: pass it on. */
-		if (waited)
-			rustqueue_wake_readers(q);
-		return -EMSGSIZE;
-	}
-	/* Off the list, but its slot stays taken until the copy succeeds. */
-	list_del(&msg->node);
-	waited = waited && rustqueue_has_msg(q);
-	mutex_unlock(&q->lock);
+	msg = rustqueue_take(q, iov_iter_count(to), nonblock);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
 
-	if (waited)
-		rustqueue_wake_readers(q);
-
+	/* Off the list, the message is this reader's: copy without the lock. */
 	len = msg->len;
 	if (copy_to_iter(msg->data, len, to) != len) {
-		/* Nothing is lost: the message goes back to the front. */
-		scoped_guard(mutex, &q->lock)
-			list_add(&msg->node, &q->msgs);
-		rustqueue_wake_readers(q);
+		rustqueue_put_back(q, msg);
 		return -EFAULT;
 	}
-
-	scoped_guard(mutex, &q->lock) {
-		rustqueue_commit_locked(q, msg);
-		count = q->count;
-	}
-	rustqueue_wake_writers(q);
+	count = rustqueue_commit(q, msg);
 	kvfree(msg);
 	pr_debug("dequeued (%u remaining)\n", count);
 	return len;
@@ -566,7 +595,8 @@ static ssize_t max_msg_size_store(struct device *dev, struct device_attribute *a
 	ret = rustqueue_parse(buf, RUSTQUEUE_MAX_MSG_SIZE_MAX, &val);
 	if (ret)
 		return ret;
-	WRITE_ONCE(rustqueue.max_msg_size, val);
+	scoped_guard(mutex, &rustqueue.lock)
+		WRITE_ONCE(rustqueue.max_msg_size, val);
 	return len;
 }
 static DEVICE_ATTR_RW(max_msg_size);

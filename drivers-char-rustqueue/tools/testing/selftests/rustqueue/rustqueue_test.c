@@ -181,6 +181,25 @@ static int child_status(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
+/*
+ * Exit status of PID if it exits within MS milliseconds; otherwise it is
+ * killed and the result is -2, so that a missing wakeup fails the test
+ * at once instead of hanging it.
+ */
+static int child_status_within(pid_t pid, int ms)
+{
+	int status, waited;
+
+	for (waited = 0; waited < ms; waited += 10) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		usleep(10 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -2;
+}
+
 static int signals_seen;
 
 static void on_signal(int signo)
@@ -321,7 +340,7 @@ TEST_F(rustqueue, huge_write_from_bad_pointer_einval)
 	void *p;
 
 	p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(p != MAP_FAILED) TH_LOG("mmap: %s", strerror(errno));
 	errno = 0;
 	EXPECT_EQ(-1, write(self->fd, p, len));
 	EXPECT_EQ(EINVAL, errno);
@@ -336,7 +355,7 @@ TEST_F(rustqueue, bad_pointer_efault)
 	void *p;
 
 	p = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(p != MAP_FAILED) TH_LOG("mmap: %s", strerror(errno));
 	errno = 0;
 	EXPECT_EQ(-1, write(self->fd, p, 16));
 	EXPECT_EQ(EFAULT, errno);
@@ -490,7 +509,7 @@ TEST_F(rustqueue, read_into_bad_pointer_efault)
 
 	ASSERT_EQ(4, write(self->fd, "data", 4));
 	p = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(p != MAP_FAILED) TH_LOG("mmap: %s", strerror(errno));
 	fd = open(RQ_DEVICE, O_RDONLY);
 	ASSERT_LE(0, fd);
 	errno = 0;
@@ -600,6 +619,33 @@ TEST_F(rustqueue, packet_oversize_einval)
 	EXPECT_EQ(-1, write(fd, msg, sizeof(msg)));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, sysfs_get("count"));
+	close(fd);
+}
+
+/* A packet read into a bad buffer loses nothing: the message stays first. */
+TEST_F(rustqueue, packet_read_into_bad_pointer_keeps_message)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char buf[16];
+	void *p;
+	int fd;
+
+	fd = open(RQ_DEVICE, O_RDWR | O_DIRECT | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(5, write(fd, "first", 5));
+	ASSERT_EQ(6, write(fd, "second", 6));
+	p = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(p != MAP_FAILED) TH_LOG("mmap: %s", strerror(errno));
+	errno = 0;
+	EXPECT_EQ(-1, read(fd, p, 16));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(p, page);
+	EXPECT_EQ(2, sysfs_get("count"));
+	EXPECT_EQ(11, sysfs_get("bytes"));
+	ASSERT_EQ(5, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "first", 5));
+	ASSERT_EQ(6, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "second", 6));
 	close(fd);
 }
 
@@ -753,6 +799,62 @@ TEST_F(rustqueue, blocking_write_woken_by_read)
 	ASSERT_EQ(4, read(fd, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "last", 4));
 	close(fd);
+}
+
+/* The voluntary context switches of PID so far, or -1. */
+static long ctxt_switches(pid_t pid)
+{
+	char path[64], line[128];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* Readers wait exclusively: one message wakes one of them, not the crowd. */
+TEST_F(rustqueue, one_message_wakes_one_reader)
+{
+	long before[4], after;
+	int i, woken = 0;
+	pid_t readers[4];
+
+	for (i = 0; i < 4; i++)
+		readers[i] = read_later(0);
+	usleep(300 * 1000);
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, waitpid(readers[i], NULL, WNOHANG))
+			TH_LOG("reader %d did not wait", i);
+		before[i] = ctxt_switches(readers[i]);
+		ASSERT_LT(0, before[i]);
+	}
+	ASSERT_EQ(3, write(self->fd, "one", 3));
+	usleep(300 * 1000);
+	for (i = 0; i < 4; i++) {
+		if (waitpid(readers[i], NULL, WNOHANG) == readers[i]) {
+			woken++;
+			readers[i] = 0;
+			continue;
+		}
+		after = ctxt_switches(readers[i]);
+		EXPECT_EQ(before[i], after)
+			TH_LOG("reader %d woke for a message it did not get", i);
+	}
+	EXPECT_EQ(1, woken);
+	/* A message each for the others. */
+	for (i = 0; i < 4; i++)
+		if (readers[i])
+			ASSERT_EQ(1, write(self->fd, "x", 1));
+	for (i = 0; i < 4; i++)
+		if (readers[i])
+			EXPECT_EQ(0, child_status_within(readers[i], 5000));
 }
 
 TEST_F(rustqueue, signal_interrupts_blocked_read)
@@ -1052,7 +1154,7 @@ TEST_F(rustqueue, bad_ioctls)
 	EXPECT_EQ(-1, ioctl(self->fd, FIONREAD, NULL));
 	EXPECT_EQ(EFAULT, errno);
 	ro = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, ro);
+	ASSERT_TRUE(ro != MAP_FAILED) TH_LOG("mmap: %s", strerror(errno));
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(self->fd, RUSTQUEUE_IOC_INFO, ro));
 	EXPECT_EQ(EFAULT, errno);
@@ -1145,8 +1247,8 @@ TEST_F(rustqueue, sysfs_capacity_raise_wakes_writer_and_poller)
 	EXPECT_EQ(0, waitpid(poller, NULL, WNOHANG));
 	EXPECT_EQ(RQ_CAPACITY, sysfs_get("count"));
 	ASSERT_EQ(0, sysfs_set("capacity", "18"));
-	EXPECT_EQ(0, child_status(writer));
-	EXPECT_EQ(0, child_status(poller));
+	EXPECT_EQ(0, child_status_within(writer, 5000)) TH_LOG("the writer was not woken");
+	EXPECT_EQ(0, child_status_within(poller, 5000)) TH_LOG("the poller was not woken");
 	EXPECT_EQ(RQ_CAPACITY + 1, sysfs_get("count"));
 	close(fd);
 }
@@ -1183,6 +1285,11 @@ TEST_F(rustqueue, sysfs_counters_match_ioctl)
 
 /* ---- Tracepoints ---- */
 
+static bool contains(const char *text, const char *part)
+{
+	return strstr(text, part);
+}
+
 TEST_F(rustqueue, tracepoints_fire)
 {
 	static const char *const events[] = { "rustqueue_enqueue", "rustqueue_dequeue" };
@@ -1216,9 +1323,9 @@ TEST_F(rustqueue, tracepoints_fire)
 	close(fd);
 	ASSERT_LT(0, n);
 	trace[n] = '\0';
-	EXPECT_NE(NULL, strstr(trace, "rustqueue_enqueue: len=5 depth=1")) TH_LOG("%s", trace);
-	EXPECT_NE(NULL, strstr(trace, "rustqueue_enqueue: len=3 depth=2")) TH_LOG("%s", trace);
-	EXPECT_NE(NULL, strstr(trace, "rustqueue_dequeue: len=5 depth=1")) TH_LOG("%s", trace);
+	EXPECT_TRUE(contains(trace, "rustqueue_enqueue: len=5 depth=1")) TH_LOG("%s", trace);
+	EXPECT_TRUE(contains(trace, "rustqueue_enqueue: len=3 depth=2")) TH_LOG("%s", trace);
+	EXPECT_TRUE(contains(trace, "rustqueue_dequeue: len=5 depth=1")) TH_LOG("%s", trace);
 
 	snprintf(path, sizeof(path), "%s/events/rustqueue/enable", tracing);
 	fd = open(path, O_WRONLY);
@@ -1306,7 +1413,7 @@ TEST_F(rustqueue, exactly_once_with_readers_in_both_modes)
 	char msg[32];
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, sh);
+	ASSERT_TRUE(sh != MAP_FAILED) TH_LOG("mmap: %s", strerror(errno));
 	fd = open(RQ_DEVICE, O_WRONLY | O_DIRECT);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, get_info(fd, &before));
