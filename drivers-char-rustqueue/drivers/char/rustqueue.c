@@ -179,13 +179,27 @@ static void rustqueue_commit_locked(struct rustqueue *q, struct rustqueue_msg *m
 	trace_rustqueue_dequeue(msg->len, q->count);
 }
 
+/* The message at the front of the queue, or NULL. */
+static struct rustqueue_msg *rustqueue_front_locked(struct rustqueue *q)
+{
+	lockdep_assert_held(&q->lock);
+
+	return list_first_entry_or_null(&q->msgs, struct rustqueue_msg, node);
+}
+
+/* The length of the message at the front, 0 when there is none. */
+static size_t rustqueue_front_len_locked(struct rustqueue *q)
+{
+	struct rustqueue_msg *msg = rustqueue_front_locked(q);
+
+	return msg ? msg->len : 0;
+}
+
 static struct rustqueue_msg *rustqueue_pop_locked(struct rustqueue *q)
 {
 	struct rustqueue_msg *msg;
 
-	lockdep_assert_held(&q->lock);
-
-	msg = list_first_entry_or_null(&q->msgs, struct rustqueue_msg, node);
+	msg = rustqueue_front_locked(q);
 	if (msg) {
 		list_del(&msg->node);
 		rustqueue_commit_locked(q, msg);
@@ -368,7 +382,7 @@ static struct rustqueue_msg *rustqueue_take(struct rustqueue *q, size_t size, bo
 	bool more;
 
 	mutex_lock(&q->lock);
-	while (!(msg = list_first_entry_or_null(&q->msgs, struct rustqueue_msg, node))) {
+	while (!(msg = rustqueue_front_locked(q))) {
 		mutex_unlock(&q->lock);
 		if (nonblock)
 			return ERR_PTR(-EAGAIN);
@@ -486,7 +500,6 @@ static int rustqueue_next_len(struct file *file)
 {
 	struct rustqueue_file *rf = file->private_data;
 	struct rustqueue *q = &rustqueue;
-	struct rustqueue_msg *msg;
 
 	guard(mutex)(&rf->lock);
 	if (rf->msg)
@@ -495,22 +508,18 @@ static int rustqueue_next_len(struct file *file)
 		return 0;
 
 	guard(mutex)(&q->lock);
-	msg = list_first_entry_or_null(&q->msgs, struct rustqueue_msg, node);
-	return msg ? msg->len : 0;
+	return rustqueue_front_len_locked(q);
 }
 
 static void rustqueue_get_info(struct rustqueue *q, struct rustqueue_info *info)
 {
-	struct rustqueue_msg *msg;
-
 	memset(info, 0, sizeof(*info));
 
 	guard(mutex)(&q->lock);
-	msg = list_first_entry_or_null(&q->msgs, struct rustqueue_msg, node);
 	info->capacity = q->capacity;
 	info->max_msg_size = q->max_msg_size;
 	info->count = q->count;
-	info->next_len = msg ? msg->len : 0;
+	info->next_len = rustqueue_front_len_locked(q);
 	info->bytes = q->bytes;
 	info->enqueued = q->enqueued;
 	info->dequeued = q->dequeued;
