@@ -1,10 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# The guest half of "rq check", run in the debug kernel: the kselftests, the
-# shell transcript of the README, the dynamic debug lines, module unload and
-# a kmemleak scan. Results are KTAP lines the host counts.
+# The guest half of "rq check", run in the debug kernel: the KUnit suite, the
+# kselftests (functional, hostile input, fault injection, stress, fuzzing),
+# the shell transcript of the README, the dynamic debug lines, module unload
+# and load cycles, and a kmemleak scan. Results are KTAP lines the host
+# counts; the host also reads the figure lines (stress:, fuzz:, # faults:).
 n=0
 failed=0
+# rq_failfast on the kernel command line ("rq mutants"): stop at the first
+# failure, since a broken driver can make every later test wait out a timeout.
+failfast=0
+grep -qw rq_failfast /proc/cmdline && failfast=1
 result() {	# result NAME STATUS [DETAIL]
 	n=$((n + 1))
 	if [ "$2" -eq 0 ]; then
@@ -12,6 +18,7 @@ result() {	# result NAME STATUS [DETAIL]
 	else
 		echo "not ok $n shell.$1${3:+ # $3}"
 		failed=1
+		[ "$failfast" -eq 0 ] || exit 1
 	fi
 }
 
@@ -19,21 +26,46 @@ result() {	# result NAME STATUS [DETAIL]
 kmemleak=/sys/kernel/debug/kmemleak
 [ ! -e $kmemleak ] || { echo scan >$kmemleak; echo clear >$kmemleak; }
 
+# The seed of the stress and fuzz runs: rq_seed=N on the kernel command line
+# (RQ_SEED=N scripts/rq check) repeats a run.
+seed=$(sed -n 's/.*rq_seed=\([0-9]*\).*/\1/p' /proc/cmdline)
+seed=${seed:-$(date +%s)}
+
 insmod /lib/modules/rustqueue.ko dyndbg=+p
 result insmod $?
 dmesg | grep 'rustqueue: ' >/tmp/dmesg-insmod.txt
+# The KUnit suite ran as the module loaded; the host parses its KTAP.
+kunit=/sys/kernel/debug/kunit/rustqueue/results
+echo RQ-KUNIT-BEGIN
+cat $kunit
+echo RQ-KUNIT-END
+grep -qE '^[[:space:]]*ok [0-9]+ rustqueue$' $kunit && ! grep -q 'not ok' $kunit
+result kunit_suite_rustqueue $? "$(grep 'not ok' $kunit)"
 # The kselftests move thousands of messages: keep their debug lines from
 # flooding the kernel log, and turn them back on for the transcript.
 dyndbg=/sys/kernel/debug/dynamic_debug/control
 echo 'module rustqueue -p' >$dyndbg
 
 # run_kselftest.sh exits 0 whatever its tests did: read its TAP instead.
-(cd /kselftest && ./run_kselftest.sh) | tee /tmp/kselftest.tap
-grep -q '^ok 1 selftests: rustqueue: rustqueue_test$' /tmp/kselftest.tap
-result kselftest_rustqueue $?
+# One program at a time, so that a failure can end the run early.
+: >/tmp/kselftest.tap
+for t in rustqueue_test rustqueue_hostile rustqueue_fault rustqueue_stress rustqueue_fuzz; do
+	(cd /kselftest && ./run_kselftest.sh -t "rustqueue:$t") | tee /tmp/kselftest-one.tap
+	cat /tmp/kselftest-one.tap >>/tmp/kselftest.tap
+	grep -q "^ok [0-9]* selftests: rustqueue: $t\$" /tmp/kselftest-one.tap
+	result "kselftest_$t" $?
+done
 # Every test ran here: a skipped one (say, no tracefs) proves nothing.
-grep -q '^# # Totals: pass:[1-9][0-9]* fail:0 xfail:0 xpass:0 skip:0 error:0$' /tmp/kselftest.tap
+[ "$(grep -c '^# # Totals: pass:[1-9][0-9]* fail:0 xfail:0 xpass:0 skip:0 error:0$' /tmp/kselftest.tap)" -eq 5 ]
 result kselftest_rustqueue_none_skipped $? "$(grep -E 'SKIP|Totals' /tmp/kselftest.tap)"
+
+# The long runs: a minute of load, and a minute of random calls.
+/kselftest/rustqueue/rustqueue_stress -t 60 -s "$seed" | tee /tmp/stress.txt
+grep -q '^ok 1 ' /tmp/stress.txt
+result stress_60s $?
+/kselftest/rustqueue/rustqueue_fuzz -t 60 -s "$seed" | tee /tmp/fuzz.txt
+grep -q '^ok 1 ' /tmp/fuzz.txt
+result fuzz_60s $?
 
 # The same tests from a 32-bit process: the compat ioctl and read/write paths.
 # Its results are named compat_*, apart from the 64-bit ones.
@@ -129,11 +161,26 @@ result rmmod_with_messages_queued $?
 [ ! -e /dev/rustqueue ]
 result device_gone_after_rmmod $?
 
+# Load and unload again and again, each time with messages queued and one
+# taken by a file that read only part of it.
+cycles=0
+for i in 1 2 3 4 5; do
+	insmod /lib/modules/rustqueue.ko || break
+	printf 'cycle %s' "$i" >/dev/rustqueue
+	printf 'one more' >/dev/rustqueue
+	head -c 3 /dev/rustqueue >/dev/null
+	rmmod rustqueue || break
+	cycles=$i
+done
+[ "$cycles" -eq 5 ]
+result load_unload_cycles_with_messages_queued $? "$cycles cycles"
+
 if [ -e $kmemleak ]; then
 	# kmemleak reports objects older than 5 s that nothing points to.
 	sleep 6
 	echo scan >$kmemleak
 	echo scan >$kmemleak
+	echo "kmemleak: $(grep -c 'unreferenced object' $kmemleak) unreferenced objects"
 	! grep -q 'unreferenced object' $kmemleak
 	result kmemleak_no_leak $? "$(cat $kmemleak)"
 fi

@@ -117,17 +117,11 @@ struct rustqueue {
 	u64 rejected;
 };
 
-static struct rustqueue rustqueue = {
-	.lock		= __MUTEX_INITIALIZER(rustqueue.lock),
-	.rd_wait	= __WAIT_QUEUE_HEAD_INITIALIZER(rustqueue.rd_wait),
-	.wr_wait	= __WAIT_QUEUE_HEAD_INITIALIZER(rustqueue.wr_wait),
-	.msgs		= LIST_HEAD_INIT(rustqueue.msgs),
-	.capacity	= RUSTQUEUE_CAPACITY,
-	.max_msg_size	= RUSTQUEUE_MAX_MSG_SIZE,
-};
+static struct rustqueue rustqueue;
 
 /* Per open file: the message a default-mode read() took off the queue. */
 struct rustqueue_file {
+	struct rustqueue *q;
 	/* Serialises readers of this file. */
 	struct mutex lock;
 	/* Protected by @lock; poll() peeks at them without it. */
@@ -135,6 +129,32 @@ struct rustqueue_file {
 	size_t pos;
 	bool eof;
 };
+
+static void rustqueue_queue_init(struct rustqueue *q)
+{
+	mutex_init(&q->lock);
+	init_waitqueue_head(&q->rd_wait);
+	init_waitqueue_head(&q->wr_wait);
+	INIT_LIST_HEAD(&q->msgs);
+	q->count = 0;
+	q->capacity = RUSTQUEUE_CAPACITY;
+	q->max_msg_size = RUSTQUEUE_MAX_MSG_SIZE;
+	q->bytes = 0;
+	q->enqueued = 0;
+	q->dequeued = 0;
+	q->rejected = 0;
+}
+
+/* Free what nobody read; nobody may use @q any more. */
+static void rustqueue_queue_destroy(struct rustqueue *q)
+{
+	struct rustqueue_msg *msg, *next;
+
+	list_for_each_entry_safe(msg, next, &q->msgs, node)
+		kvfree(msg);
+	INIT_LIST_HEAD(&q->msgs);
+	mutex_destroy(&q->lock);
+}
 
 /* Lockless checks for wait conditions and poll(); the lock decides. */
 static bool rustqueue_has_msg(struct rustqueue *q)
@@ -195,26 +215,31 @@ static size_t rustqueue_front_len_locked(struct rustqueue *q)
 	return msg ? msg->len : 0;
 }
 
-static struct rustqueue_msg *rustqueue_pop_locked(struct rustqueue *q)
+static void rustqueue_file_init(struct rustqueue_file *rf, struct rustqueue *q)
 {
-	struct rustqueue_msg *msg;
+	rf->q = q;
+	mutex_init(&rf->lock);
+	rf->msg = NULL;
+	rf->pos = 0;
+	rf->eof = false;
+}
 
-	msg = rustqueue_front_locked(q);
-	if (msg) {
-		list_del(&msg->node);
-		rustqueue_commit_locked(q, msg);
-	}
-	return msg;
+/* Drops the message a default-mode reader had not finished. */
+static void rustqueue_file_destroy(struct rustqueue_file *rf)
+{
+	kvfree(rf->msg);
+	rf->msg = NULL;
+	mutex_destroy(&rf->lock);
 }
 
 static int rustqueue_open(struct inode *inode, struct file *file)
 {
 	struct rustqueue_file *rf;
 
-	rf = kzalloc(sizeof(*rf), GFP_KERNEL_ACCOUNT);
+	rf = kmalloc(sizeof(*rf), GFP_KERNEL_ACCOUNT);
 	if (!rf)
 		return -ENOMEM;
-	mutex_init(&rf->lock);
+	rustqueue_file_init(rf, &rustqueue);
 	file->private_data = rf;
 	/* O_DIRECT selects packet mode; IOCB_NOWAIT is honoured. */
 	file->f_mode |= FMODE_CAN_ODIRECT | FMODE_NOWAIT;
@@ -226,8 +251,7 @@ static int rustqueue_release(struct inode *inode, struct file *file)
 {
 	struct rustqueue_file *rf = file->private_data;
 
-	kvfree(rf->msg);
-	mutex_destroy(&rf->lock);
+	rustqueue_file_destroy(rf);
 	kfree(rf);
 	return 0;
 }
@@ -276,9 +300,13 @@ static int rustqueue_enqueue(struct rustqueue *q, struct rustqueue_msg *msg,
 	return 0;
 }
 
-static ssize_t rustqueue_write_iter(struct kiocb *iocb, struct iov_iter *from)
+/*
+ * Queue the bytes of @from as one message.  Returns their count, or an
+ * error with the queue as it was (but for the rejected counter).
+ */
+static ssize_t rustqueue_write(struct rustqueue *q, struct iov_iter *from,
+			       bool packet, bool nonblock)
 {
-	struct rustqueue *q = &rustqueue;
 	size_t len = iov_iter_count(from);
 	struct rustqueue_msg *msg;
 	int ret;
@@ -301,8 +329,7 @@ static ssize_t rustqueue_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		return -EFAULT;
 	}
 
-	ret = rustqueue_enqueue(q, msg, iocb->ki_flags & IOCB_DIRECT,
-				rustqueue_nonblock(iocb));
+	ret = rustqueue_enqueue(q, msg, packet, nonblock);
 	if (ret) {
 		kvfree(msg);
 		return ret;
@@ -310,70 +337,18 @@ static ssize_t rustqueue_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	return len;
 }
 
-/* Default mode: stream this file's message out, taking one if it has none. */
-static ssize_t rustqueue_read_stream(struct rustqueue_file *rf, struct iov_iter *to)
+static ssize_t rustqueue_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	struct rustqueue *q = &rustqueue;
-	struct rustqueue_msg *msg;
-	size_t copied;
+	struct rustqueue_file *rf = iocb->ki_filp->private_data;
 
-	guard(mutex)(&rf->lock);
-
-	if (!rf->msg) {
-		if (rf->eof)
-			return 0;
-		scoped_guard(mutex, &q->lock) {
-			msg = rustqueue_pop_locked(q);
-			if (!msg)
-				return 0;
-			pr_debug("dequeued (%u remaining)\n", q->count);
-		}
-		rustqueue_wake_writers(q);
-		WRITE_ONCE(rf->msg, msg);
-		rf->pos = 0;
-	}
-
-	/* The message is this file's now: copy without the queue lock. */
-	copied = copy_to_iter(rf->msg->data + rf->pos, rf->msg->len - rf->pos, to);
-	if (!copied)
-		return -EFAULT;
-	rf->pos += copied;
-	if (rf->pos == rf->msg->len) {
-		kvfree(rf->msg);
-		WRITE_ONCE(rf->msg, NULL);
-		WRITE_ONCE(rf->eof, true);
-	}
-	return copied;
+	return rustqueue_write(rf->q, from, iocb->ki_flags & IOCB_DIRECT,
+			       rustqueue_nonblock(iocb));
 }
 
 /*
- * Packet mode, for a file that holds the rest of a message a default-mode
- * read() began: that rest is its next packet.  Returns 0 when it holds none.
- */
-static ssize_t rustqueue_read_held(struct rustqueue_file *rf, struct iov_iter *to)
-{
-	size_t rest;
-
-	if (!READ_ONCE(rf->msg))
-		return 0;
-
-	guard(mutex)(&rf->lock);
-	if (!rf->msg)
-		return 0;
-	rest = rf->msg->len - rf->pos;
-	if (rest > iov_iter_count(to))
-		return -EMSGSIZE;
-	if (copy_to_iter(rf->msg->data + rf->pos, rest, to) != rest)
-		return -EFAULT;
-	kvfree(rf->msg);
-	WRITE_ONCE(rf->msg, NULL);
-	return rest;
-}
-
-/*
- * Packet mode: take the front message off the list for a reader with room
- * for @size bytes, waiting for one unless @nonblock.  Its slot stays taken
- * until rustqueue_commit() or rustqueue_put_back().
+ * Take the front message off the list for a reader with room for @size
+ * bytes, waiting for one unless @nonblock.  Its slot stays taken until
+ * rustqueue_commit() or rustqueue_put_back().
  */
 static struct rustqueue_msg *rustqueue_take(struct rustqueue *q, size_t size, bool nonblock)
 {
@@ -427,11 +402,77 @@ static unsigned int rustqueue_commit(struct rustqueue *q, struct rustqueue_msg *
 	return count;
 }
 
+/* Default mode: stream this file's message out, taking one if it has none. */
+static ssize_t rustqueue_read_stream(struct rustqueue_file *rf, struct iov_iter *to)
+{
+	struct rustqueue *q = rf->q;
+	struct rustqueue_msg *msg;
+	unsigned int count;
+	size_t copied;
+
+	guard(mutex)(&rf->lock);
+
+	if (rf->msg) {
+		/* The message is this file's: copy without the queue lock. */
+		copied = copy_to_iter(rf->msg->data + rf->pos, rf->msg->len - rf->pos, to);
+		if (!copied)
+			return -EFAULT;
+	} else {
+		if (rf->eof)
+			return 0;
+		msg = rustqueue_take(q, SIZE_MAX, true);
+		if (IS_ERR(msg))
+			return 0;	/* -EAGAIN: the queue is empty */
+		copied = copy_to_iter(msg->data, msg->len, to);
+		if (!copied) {
+			/* Nothing reached the reader: the message stays first. */
+			rustqueue_put_back(q, msg);
+			return -EFAULT;
+		}
+		count = rustqueue_commit(q, msg);
+		pr_debug("dequeued (%u remaining)\n", count);
+		WRITE_ONCE(rf->msg, msg);
+		rf->pos = 0;
+	}
+
+	rf->pos += copied;
+	if (rf->pos == rf->msg->len) {
+		kvfree(rf->msg);
+		WRITE_ONCE(rf->msg, NULL);
+		WRITE_ONCE(rf->eof, true);
+	}
+	return copied;
+}
+
+/*
+ * Packet mode, for a file that holds the rest of a message a default-mode
+ * read() began: that rest is its next packet.  Returns 0 when it holds none.
+ */
+static ssize_t rustqueue_read_held(struct rustqueue_file *rf, struct iov_iter *to)
+{
+	size_t rest;
+
+	if (!READ_ONCE(rf->msg))
+		return 0;
+
+	guard(mutex)(&rf->lock);
+	if (!rf->msg)
+		return 0;
+	rest = rf->msg->len - rf->pos;
+	if (rest > iov_iter_count(to))
+		return -EMSGSIZE;
+	if (copy_to_iter(rf->msg->data + rf->pos, rest, to) != rest)
+		return -EFAULT;
+	kvfree(rf->msg);
+	WRITE_ONCE(rf->msg, NULL);
+	return rest;
+}
+
 /* Packet mode: dequeue one whole message, waiting for one if allowed. */
 static ssize_t rustqueue_read_packet(struct rustqueue_file *rf, struct iov_iter *to,
 				     bool nonblock)
 {
-	struct rustqueue *q = &rustqueue;
+	struct rustqueue *q = rf->q;
 	struct rustqueue_msg *msg;
 	unsigned int count;
 	ssize_t ret;
@@ -477,12 +518,13 @@ static bool rustqueue_file_readable(struct file *file)
 		return true;
 	if (!(file->f_flags & O_DIRECT) && READ_ONCE(rf->eof))
 		return false;
-	return rustqueue_has_msg(&rustqueue);
+	return rustqueue_has_msg(rf->q);
 }
 
 static __poll_t rustqueue_poll(struct file *file, poll_table *wait)
 {
-	struct rustqueue *q = &rustqueue;
+	struct rustqueue_file *rf = file->private_data;
+	struct rustqueue *q = rf->q;
 	__poll_t mask = 0;
 
 	poll_wait(file, &q->rd_wait, wait);
@@ -499,7 +541,7 @@ static __poll_t rustqueue_poll(struct file *file, poll_table *wait)
 static int rustqueue_next_len(struct file *file)
 {
 	struct rustqueue_file *rf = file->private_data;
-	struct rustqueue *q = &rustqueue;
+	struct rustqueue *q = rf->q;
 
 	guard(mutex)(&rf->lock);
 	if (rf->msg)
@@ -528,12 +570,13 @@ static void rustqueue_get_info(struct rustqueue *q, struct rustqueue_info *info)
 
 static long rustqueue_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	struct rustqueue_file *rf = file->private_data;
 	void __user *argp = (void __user *)arg;
 	struct rustqueue_info info;
 
 	switch (cmd) {
 	case RUSTQUEUE_IOC_INFO:
-		rustqueue_get_info(&rustqueue, &info);
+		rustqueue_get_info(rf->q, &info);
 		if (copy_to_user(argp, &info, sizeof(info)))
 			return -EFAULT;
 		return 0;
@@ -564,6 +607,26 @@ static int rustqueue_parse(const char *buf, unsigned int max, unsigned int *val)
 	return 0;
 }
 
+/* Returns -EBUSY when more than @val messages are queued. */
+static int rustqueue_set_capacity(struct rustqueue *q, unsigned int val)
+{
+	scoped_guard(mutex, &q->lock) {
+		if (val < q->count)
+			return -EBUSY;
+		WRITE_ONCE(q->capacity, val);
+	}
+	/* Room may have appeared for blocked writers and pollers. */
+	rustqueue_wake_writers(q);
+	return 0;
+}
+
+/* Messages already queued keep their length. */
+static void rustqueue_set_max_msg_size(struct rustqueue *q, unsigned int val)
+{
+	guard(mutex)(&q->lock);
+	WRITE_ONCE(q->max_msg_size, val);
+}
+
 static ssize_t capacity_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%u\n", READ_ONCE(rustqueue.capacity));
@@ -572,21 +635,13 @@ static ssize_t capacity_show(struct device *dev, struct device_attribute *attr, 
 static ssize_t capacity_store(struct device *dev, struct device_attribute *attr,
 			      const char *buf, size_t len)
 {
-	struct rustqueue *q = &rustqueue;
 	unsigned int val;
 	int ret;
 
 	ret = rustqueue_parse(buf, RUSTQUEUE_CAPACITY_MAX, &val);
-	if (ret)
-		return ret;
-	scoped_guard(mutex, &q->lock) {
-		if (val < q->count)
-			return -EBUSY;
-		WRITE_ONCE(q->capacity, val);
-	}
-	/* Room may have appeared for blocked writers and pollers. */
-	rustqueue_wake_writers(q);
-	return len;
+	if (!ret)
+		ret = rustqueue_set_capacity(&rustqueue, val);
+	return ret ?: len;
 }
 static DEVICE_ATTR_RW(capacity);
 
@@ -604,8 +659,7 @@ static ssize_t max_msg_size_store(struct device *dev, struct device_attribute *a
 	ret = rustqueue_parse(buf, RUSTQUEUE_MAX_MSG_SIZE_MAX, &val);
 	if (ret)
 		return ret;
-	scoped_guard(mutex, &rustqueue.lock)
-		WRITE_ONCE(rustqueue.max_msg_size, val);
+	rustqueue_set_max_msg_size(&rustqueue, val);
 	return len;
 }
 static DEVICE_ATTR_RW(max_msg_size);
@@ -667,22 +721,30 @@ static struct miscdevice rustqueue_misc = {
 
 static int __init rustqueue_init(void)
 {
+	int ret;
+
+	rustqueue_queue_init(&rustqueue);
+	ret = misc_register(&rustqueue_misc);
+	if (ret) {
+		rustqueue_queue_destroy(&rustqueue);
+		return ret;
+	}
 	pr_debug("module loaded (capacity %u messages)\n", RUSTQUEUE_CAPACITY);
-	return misc_register(&rustqueue_misc);
+	return 0;
 }
 module_init(rustqueue_init);
 
 static void __exit rustqueue_exit(void)
 {
-	struct rustqueue_msg *msg, *next;
-
 	misc_deregister(&rustqueue_misc);
-
-	/* No file is open any more: free what nobody read. */
-	list_for_each_entry_safe(msg, next, &rustqueue.msgs, node)
-		kvfree(msg);
+	/* No file is open any more. */
+	rustqueue_queue_destroy(&rustqueue);
 }
 module_exit(rustqueue_exit);
 
 MODULE_DESCRIPTION("Bounded FIFO message queue character device");
 MODULE_LICENSE("GPL");
+
+#ifdef CONFIG_RUSTQUEUE_KUNIT_TEST
+#include "rustqueue_kunit.c"
+#endif

@@ -27,16 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/rustqueue.h>
-
 #include "../kselftest_harness.h"
-
-#define RQ_DEVICE	"/dev/rustqueue"
-#define RQ_SYSFS	"/sys/class/misc/rustqueue/"
-#define RQ_CAPACITY	16
-#define RQ_MAX_MSG	4096
-#define RQ_CAPACITY_MAX	65536
-#define RQ_MAX_MSG_MAX	(1024 * 1024)
+#include "rustqueue_util.h"
 
 /* Read the whole message one fresh open gives; returns its length. */
 static ssize_t read_one(char *buf, size_t size)
@@ -67,69 +59,6 @@ static void fill(char *buf, size_t len, unsigned int seed)
 
 	for (i = 0; i < len; i++)
 		buf[i] = (char)(seed * 31 + i * 7 + (i >> 8));
-}
-
-/* Write VALUE to the sysfs attribute NAME; returns 0 or the errno. */
-static int sysfs_set(const char *name, const char *value)
-{
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), RQ_SYSFS "%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return errno;
-	if (write(fd, value, strlen(value)) < 0)
-		ret = errno;
-	close(fd);
-	return ret;
-}
-
-/* The number the sysfs attribute NAME shows, or -1. */
-static long long sysfs_get(const char *name)
-{
-	char path[128], buf[32];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), RQ_SYSFS "%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return strtoll(buf, NULL, 10);
-}
-
-/* RUSTQUEUE_IOC_INFO into a buffer full of ones, so every field is checked. */
-static int get_info(int fd, struct rustqueue_info *info)
-{
-	memset(info, 0xff, sizeof(*info));
-	return ioctl(fd, RUSTQUEUE_IOC_INFO, info);
-}
-
-/* Empty the queue (packet reads) and restore the default limits. */
-static int reset_queue(void)
-{
-	static char buf[RQ_MAX_MSG_MAX];
-	ssize_t n;
-	int fd;
-
-	fd = open(RQ_DEVICE, O_RDONLY | O_DIRECT | O_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	do
-		n = read(fd, buf, sizeof(buf));
-	while (n > 0);
-	close(fd);
-	if (n == 0 || errno != EAGAIN)
-		return -1;
-	if (sysfs_set("max_msg_size", "4096") || sysfs_set("capacity", "16"))
-		return -1;
-	return 0;
 }
 
 /* A child that sleeps MS milliseconds, then writes MSG in packet mode. */
@@ -503,6 +432,7 @@ TEST_F(rustqueue, close_drops_partly_read_message)
 TEST_F(rustqueue, read_into_bad_pointer_efault)
 {
 	long page = sysconf(_SC_PAGESIZE);
+	long long dequeued;
 	char buf[16];
 	void *p;
 	int fd;
@@ -512,12 +442,26 @@ TEST_F(rustqueue, read_into_bad_pointer_efault)
 	ASSERT_TRUE(p != MAP_FAILED) TH_LOG("mmap: %s", strerror(errno));
 	fd = open(RQ_DEVICE, O_RDONLY);
 	ASSERT_LE(0, fd);
+	dequeued = sysfs_get("dequeued");
 	errno = 0;
 	EXPECT_EQ(-1, read(fd, p, 16));
 	EXPECT_EQ(EFAULT, errno);
-	/* The message is this open's now and still whole. */
+	/* Nothing reached the reader: the message is still queued, whole. */
+	EXPECT_EQ(1, sysfs_get("count"));
+	EXPECT_EQ(dequeued, sysfs_get("dequeued"));
 	EXPECT_EQ(4, read(fd, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "data", 4));
+	/* A message begun stays with the open file. */
+	ASSERT_EQ(4, write(self->fd, "more", 4));
+	close(fd);
+	fd = open(RQ_DEVICE, O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(1, read(fd, buf, 1));
+	errno = 0;
+	EXPECT_EQ(-1, read(fd, p, 16));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(3, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "ore", 3));
 	close(fd);
 	munmap(p, page);
 }

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests of the rustqueue core: enqueue, dequeue, limits and
+ * accounting, on a queue of the test's own, through kernel buffers instead
+ * of system calls.  Included by rustqueue.c when CONFIG_RUSTQUEUE_KUNIT_TEST
+ * is set; the suite runs when the driver loads.
+ */
+
+#include <kunit/test.h>
+
+struct rustqueue_test {
+	struct rustqueue q;
+	struct rustqueue_file rf;
+};
+
+static int rustqueue_test_init(struct kunit *test)
+{
+	struct rustqueue_test *t;
+
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	rustqueue_queue_init(&t->q);
+	rustqueue_file_init(&t->rf, &t->q);
+	test->priv = t;
+	return 0;
+}
+
+static void rustqueue_test_exit(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+
+	rustqueue_file_destroy(&t->rf);
+	rustqueue_queue_destroy(&t->q);
+}
+
+static ssize_t rq_write(struct rustqueue *q, const void *buf, size_t len, bool packet)
+{
+	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
+	struct iov_iter from;
+
+	iov_iter_kvec(&from, ITER_SOURCE, &kv, 1, len);
+	return rustqueue_write(q, &from, packet, true);
+}
+
+static ssize_t rq_write_str(struct rustqueue *q, const char *s)
+{
+	return rq_write(q, s, strlen(s), false);
+}
+
+static ssize_t rq_read(struct rustqueue_file *rf, void *buf, size_t size, bool packet)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = size };
+	struct iov_iter to;
+
+	iov_iter_kvec(&to, ITER_DEST, &kv, 1, size);
+	if (packet)
+		return rustqueue_read_packet(rf, &to, true);
+	return rustqueue_read_stream(rf, &to);
+}
+
+static struct rustqueue_info rq_info(struct rustqueue *q)
+{
+	struct rustqueue_info info;
+
+	rustqueue_get_info(q, &info);
+	return info;
+}
+
+static void rustqueue_test_fifo_order(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	static const char * const msgs[] = { "one", "two", "three" };
+	char buf[16];
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(msgs); i++)
+		KUNIT_ASSERT_EQ(test, rq_write_str(&t->q, msgs[i]), strlen(msgs[i]));
+	for (i = 0; i < ARRAY_SIZE(msgs); i++) {
+		KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), strlen(msgs[i]));
+		KUNIT_EXPECT_MEMEQ(test, buf, msgs[i], strlen(msgs[i]));
+	}
+	KUNIT_EXPECT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), -EAGAIN);
+}
+
+static void rustqueue_test_accounting(struct kunit *test)
+{
+	static const u64 zero[ARRAY_SIZE(((struct rustqueue_info *)0)->reserved)];
+	struct rustqueue_test *t = test->priv;
+	struct rustqueue_info info;
+	char buf[16];
+
+	rq_write_str(&t->q, "abc");
+	rq_write_str(&t->q, "defgh");
+	rq_write_str(&t->q, "ijklmno");
+	info = rq_info(&t->q);
+	KUNIT_EXPECT_EQ(test, info.count, 3);
+	KUNIT_EXPECT_EQ(test, info.bytes, 15);
+	KUNIT_EXPECT_EQ(test, info.enqueued, 3);
+	KUNIT_EXPECT_EQ(test, info.dequeued, 0);
+	KUNIT_EXPECT_EQ(test, info.next_len, 3);
+	KUNIT_EXPECT_EQ(test, info.capacity, RUSTQUEUE_CAPACITY);
+	KUNIT_EXPECT_EQ(test, info.max_msg_size, RUSTQUEUE_MAX_MSG_SIZE);
+
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 3);
+	info = rq_info(&t->q);
+	KUNIT_EXPECT_EQ(test, info.count, 2);
+	KUNIT_EXPECT_EQ(test, info.bytes, 12);
+	KUNIT_EXPECT_EQ(test, info.dequeued, 1);
+	KUNIT_EXPECT_EQ(test, info.next_len, 5);
+	KUNIT_EXPECT_EQ(test, info.rejected, 0);
+	KUNIT_EXPECT_MEMEQ(test, info.reserved, zero, sizeof(zero));
+}
+
+static void rustqueue_test_full_queue(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	struct rustqueue_info info;
+	char c = 'x';
+	int i;
+
+	for (i = 0; i < RUSTQUEUE_CAPACITY; i++)
+		KUNIT_ASSERT_EQ(test, rq_write(&t->q, &c, 1, false), 1);
+	KUNIT_EXPECT_FALSE(test, rustqueue_has_room(&t->q));
+	KUNIT_EXPECT_EQ(test, rq_write(&t->q, &c, 1, false), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, rq_write(&t->q, &c, 1, true), -EAGAIN);
+	info = rq_info(&t->q);
+	KUNIT_EXPECT_EQ(test, info.count, RUSTQUEUE_CAPACITY);
+	KUNIT_EXPECT_EQ(test, info.bytes, RUSTQUEUE_CAPACITY);
+	KUNIT_EXPECT_EQ(test, info.enqueued, RUSTQUEUE_CAPACITY);
+	KUNIT_EXPECT_EQ(test, info.rejected, 2);
+}
+
+static void rustqueue_test_zero_length(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	struct rustqueue_info info;
+
+	KUNIT_EXPECT_EQ(test, rq_write(&t->q, "", 0, false), 0);
+	KUNIT_EXPECT_EQ(test, rq_write(&t->q, "", 0, true), 0);
+	info = rq_info(&t->q);
+	KUNIT_EXPECT_EQ(test, info.count, 0);
+	KUNIT_EXPECT_EQ(test, info.enqueued, 0);
+	KUNIT_EXPECT_EQ(test, info.rejected, 0);
+}
+
+static void rustqueue_test_too_long(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	struct rustqueue_info info;
+	char *buf;
+
+	buf = kunit_kzalloc(test, RUSTQUEUE_MAX_MSG_SIZE + 1, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_EXPECT_EQ(test, rq_write(&t->q, buf, RUSTQUEUE_MAX_MSG_SIZE + 1, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rq_write(&t->q, buf, RUSTQUEUE_MAX_MSG_SIZE, false),
+			RUSTQUEUE_MAX_MSG_SIZE);
+
+	rustqueue_set_max_msg_size(&t->q, 8);
+	KUNIT_EXPECT_EQ(test, rq_write(&t->q, buf, 9, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rq_write(&t->q, buf, 8, true), 8);
+	info = rq_info(&t->q);
+	KUNIT_EXPECT_EQ(test, info.count, 2);
+	KUNIT_EXPECT_EQ(test, info.bytes, RUSTQUEUE_MAX_MSG_SIZE + 8);
+	KUNIT_EXPECT_EQ(test, info.rejected, 2);
+	/* A message queued before the limit went down keeps its length. */
+	KUNIT_EXPECT_EQ(test, info.next_len, RUSTQUEUE_MAX_MSG_SIZE);
+}
+
+/* The largest message the limits allow takes kvmalloc()'s vmalloc path. */
+static void rustqueue_test_largest_message(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	size_t len = RUSTQUEUE_MAX_MSG_SIZE_MAX;
+	u8 *in, *out;
+	size_t i;
+
+	in = kunit_kmalloc(test, len, GFP_KERNEL);
+	out = kunit_kzalloc(test, len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, in);
+	KUNIT_ASSERT_NOT_NULL(test, out);
+	for (i = 0; i < len; i++)
+		in[i] = i * 7 + (i >> 8);
+
+	rustqueue_set_max_msg_size(&t->q, len);
+	KUNIT_ASSERT_EQ(test, rq_write(&t->q, in, len, true), len);
+	KUNIT_EXPECT_EQ(test, rq_read(&t->rf, out, len - 1, true), -EMSGSIZE);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, out, len, true), len);
+	KUNIT_EXPECT_MEMEQ(test, in, out, len);
+}
+
+static void rustqueue_test_segments_make_one_message(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	struct kvec kv[] = {
+		{ .iov_base = "ab", .iov_len = 2 },
+		{ .iov_base = "", .iov_len = 0 },
+		{ .iov_base = "cdef", .iov_len = 4 },
+	};
+	struct iov_iter from;
+	char buf[16];
+
+	iov_iter_kvec(&from, ITER_SOURCE, kv, ARRAY_SIZE(kv), 6);
+	KUNIT_ASSERT_EQ(test, rustqueue_write(&t->q, &from, true, true), 6);
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).count, 1);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 6);
+	KUNIT_EXPECT_MEMEQ(test, buf, "abcdef", 6);
+}
+
+static void rustqueue_test_emsgsize_keeps_message(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	char buf[16];
+
+	rq_write_str(&t->q, "0123456789");
+	KUNIT_EXPECT_EQ(test, rq_read(&t->rf, buf, 9, true), -EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).count, 1);
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).dequeued, 0);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, 10, true), 10);
+	KUNIT_EXPECT_MEMEQ(test, buf, "0123456789", 10);
+}
+
+static void rustqueue_test_stream_read(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	char buf[16];
+
+	/* An empty queue reads as end of file, and the file stays usable. */
+	KUNIT_EXPECT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), false), 0);
+	rq_write_str(&t->q, "hello world");
+	rq_write_str(&t->q, "next");
+
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, 5, false), 5);
+	KUNIT_EXPECT_MEMEQ(test, buf, "hello", 5);
+	/* The message left the queue with the first read. */
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).count, 1);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), false), 6);
+	KUNIT_EXPECT_MEMEQ(test, buf, " world", 6);
+	/* One message per file: then end of file, with "next" still queued. */
+	KUNIT_EXPECT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), false), 0);
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).count, 1);
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).next_len, 4);
+}
+
+/* Packet mode on a file that holds a partly read message returns its rest. */
+static void rustqueue_test_held_rest_is_next_packet(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	char buf[16];
+
+	rq_write_str(&t->q, "0123456789");
+	rq_write_str(&t->q, "after");
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, 3, false), 3);
+	KUNIT_EXPECT_EQ(test, rq_read(&t->rf, buf, 6, true), -EMSGSIZE);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 7);
+	KUNIT_EXPECT_MEMEQ(test, buf, "3456789", 7);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 5);
+	KUNIT_EXPECT_MEMEQ(test, buf, "after", 5);
+}
+
+/* A taken message keeps its slot; put back, it is first again. */
+static void rustqueue_test_put_back(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	struct rustqueue_msg *msg;
+	char buf[16];
+
+	rustqueue_set_capacity(&t->q, 2);
+	rq_write_str(&t->q, "A");
+	rq_write_str(&t->q, "B");
+	msg = rustqueue_take(&t->q, sizeof(buf), true);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, msg);
+	KUNIT_EXPECT_EQ(test, msg->data[0], 'A');
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).count, 2);
+	KUNIT_EXPECT_EQ(test, rq_write_str(&t->q, "C"), -ENOSPC);
+	rustqueue_put_back(&t->q, msg);
+
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).dequeued, 0);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 1);
+	KUNIT_EXPECT_EQ(test, buf[0], 'A');
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 1);
+	KUNIT_EXPECT_EQ(test, buf[0], 'B');
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).dequeued, 2);
+}
+
+static void rustqueue_test_set_capacity(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		rq_write_str(&t->q, "m");
+	KUNIT_EXPECT_EQ(test, rustqueue_set_capacity(&t->q, 3), -EBUSY);
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).capacity, RUSTQUEUE_CAPACITY);
+	KUNIT_EXPECT_EQ(test, rustqueue_set_capacity(&t->q, 4), 0);
+	KUNIT_EXPECT_EQ(test, rq_write_str(&t->q, "m"), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, rustqueue_set_capacity(&t->q, 5), 0);
+	KUNIT_EXPECT_EQ(test, rq_write_str(&t->q, "m"), 1);
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).capacity, 5);
+}
+
+static void rustqueue_test_parse(struct kunit *test)
+{
+	unsigned int val = 0;
+
+	KUNIT_EXPECT_EQ(test, rustqueue_parse("1", 65536, &val), 0);
+	KUNIT_EXPECT_EQ(test, val, 1);
+	KUNIT_EXPECT_EQ(test, rustqueue_parse("65536\n", 65536, &val), 0);
+	KUNIT_EXPECT_EQ(test, val, 65536);
+	KUNIT_EXPECT_EQ(test, rustqueue_parse("0", 65536, &val), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rustqueue_parse("65537", 65536, &val), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rustqueue_parse("-1", 65536, &val), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rustqueue_parse("4294967296", 65536, &val), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rustqueue_parse("12x", 65536, &val), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rustqueue_parse("", 65536, &val), -EINVAL);
+}
+
+/* Freeing a queue frees every message on it (kmemleak watches). */
+static void rustqueue_test_destroy_frees_messages(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	char buf[2];
+
+	rq_write_str(&t->q, "left");
+	rq_write_str(&t->q, "behind");
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), false), 2);
+	rustqueue_file_destroy(&t->rf);
+	rustqueue_queue_destroy(&t->q);
+	KUNIT_EXPECT_TRUE(test, list_empty(&t->q.msgs));
+	KUNIT_EXPECT_NULL(test, t->rf.msg);
+	/* The exit function destroys them again: that must be harmless. */
+	rustqueue_queue_init(&t->q);
+	rustqueue_file_init(&t->rf, &t->q);
+}
+
+static struct kunit_case rustqueue_test_cases[] = {
+	KUNIT_CASE(rustqueue_test_fifo_order),
+	KUNIT_CASE(rustqueue_test_accounting),
+	KUNIT_CASE(rustqueue_test_full_queue),
+	KUNIT_CASE(rustqueue_test_zero_length),
+	KUNIT_CASE(rustqueue_test_too_long),
+	KUNIT_CASE(rustqueue_test_largest_message),
+	KUNIT_CASE(rustqueue_test_segments_make_one_message),
+	KUNIT_CASE(rustqueue_test_emsgsize_keeps_message),
+	KUNIT_CASE(rustqueue_test_stream_read),
+	KUNIT_CASE(rustqueue_test_held_rest_is_next_packet),
+	KUNIT_CASE(rustqueue_test_put_back),
+	KUNIT_CASE(rustqueue_test_set_capacity),
+	KUNIT_CASE(rustqueue_test_parse),
+	KUNIT_CASE(rustqueue_test_destroy_frees_messages),
+	{}
+};
+
+static struct kunit_suite rustqueue_test_suite = {
+	.name = "rustqueue",
+	.init = rustqueue_test_init,
+	.exit = rustqueue_test_exit,
+	.test_cases = rustqueue_test_cases,
+};
+
+kunit_test_suite(rustqueue_test_suite);

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Fault injection for /dev/rustqueue: each test makes one call fail its
+ * 1st, 2nd, 3rd, ... allocation or user copy through
+ * /proc/thread-self/fail-nth (CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_USERCOPY)
+ * until the call gets through without meeting an injected fault.  A call
+ * that fails must fail with ENOMEM or EFAULT and leave the queue exactly as
+ * it was; a call that survives the fault (say, kvmalloc() falling back to
+ * vmalloc()) must do all it should.  Every test prints how many faults it
+ * injected ("# faults: ...").
+ */
+
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <sys/uio.h>
+
+#include "../kselftest_harness.h"
+#include "rustqueue_util.h"
+
+#define DEBUGFS "/sys/kernel/debug/"
+
+static int write_file(const char *path, const char *value)
+{
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	if (write(fd, value, strlen(value)) != (ssize_t)strlen(value))
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+/* What the calls under test work on. */
+struct fault_ctx {
+	int nth;	/* /proc/thread-self/fail-nth */
+	int fd;		/* default mode */
+	int pfd;	/* packet mode, O_NONBLOCK */
+	char msg[RQ_MAX_MSG];
+	char buf[RQ_MAX_MSG];
+	int injected, changed;
+};
+
+FIXTURE(fault) {
+	struct fault_ctx c;
+};
+
+FIXTURE_SETUP(fault)
+{
+	struct fault_ctx *c = &self->c;
+
+	c->nth = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (c->nth < 0)
+		SKIP(return, "no /proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION)");
+	/*
+	 * Fail GFP_KERNEL allocations too (failslab skips those that may
+	 * sleep by default), and quietly: a stack trace per fault would drown
+	 * the kernel log.
+	 */
+	if (write_file(DEBUGFS "failslab/ignore-gfp-wait", "N") ||
+	    write_file(DEBUGFS "failslab/verbose", "0") ||
+	    write_file(DEBUGFS "fail_usercopy/verbose", "0"))
+		SKIP(return, "no failslab or fail_usercopy in debugfs (see config)");
+	c->fd = open(RQ_DEVICE, O_RDWR);
+	if (c->fd < 0 && errno == ENOENT)
+		SKIP(return, RQ_DEVICE " not present: load rustqueue.ko (CONFIG_RUSTQUEUE)");
+	ASSERT_LE(0, c->fd);
+	c->pfd = open(RQ_DEVICE, O_RDWR | O_DIRECT | O_NONBLOCK);
+	ASSERT_LE(0, c->pfd);
+	ASSERT_EQ(0, reset_queue());
+	for (int i = 0; i < RQ_MAX_MSG; i++)
+		c->msg[i] = (char)(i * 13 + 7);
+}
+
+FIXTURE_TEARDOWN(fault)
+{
+	struct fault_ctx *c = &self->c;
+
+	if (c->nth >= 0) {
+		pwrite(c->nth, "0", 1, 0);
+		close(c->nth);
+	}
+	if (c->fd >= 0) {
+		close(c->fd);
+		close(c->pfd);
+	}
+	reset_queue();
+}
+
+static int fail_nth(int nth, unsigned int n)
+{
+	char num[16];
+	int len = snprintf(num, sizeof(num), "%u", n);
+
+	return pwrite(nth, num, len, 0) == len ? 0 : -1;
+}
+
+/*
+ * Was the fault injected?  fail-nth reads 0 once it was.  (When the fault
+ * is still one call away, the copy of this very read is the one that fails,
+ * and the read's error says "not injected" too.)
+ */
+static bool injected(int nth)
+{
+	char num[16] = "";
+	ssize_t n = pread(nth, num, sizeof(num) - 1, 0);
+
+	fail_nth(nth, 0);
+	return n > 0 && atoi(num) == 0;
+}
+
+/* The call under test, its result without faults, and how to undo it. */
+struct op {
+	const char *name;
+	ssize_t (*call)(struct fault_ctx *c);
+	ssize_t want;
+	/* Check what a successful call did and take it back; 0 when right. */
+	int (*undo)(struct fault_ctx *c);
+};
+
+static void walk(struct __test_metadata *_metadata, struct fault_ctx *c,
+		 const struct op *op)
+{
+	int faults = 0, survived = 0, changed = 0;
+	struct rustqueue_info before, after;
+	unsigned int n;
+	ssize_t ret;
+	int err;
+
+	for (n = 1; n < 10000; n++) {
+		ASSERT_EQ(0, get_info(c->fd, &before));
+		ASSERT_EQ(0, fail_nth(c->nth, n));
+		errno = 0;
+		ret = op->call(c);
+		err = errno;
+		if (!injected(c->nth)) {
+			/* The call met no fault: the path is walked. */
+			ASSERT_EQ(op->want, ret) TH_LOG("%s: %s", op->name, strerror(err));
+			ASSERT_EQ(0, op->undo(c)) TH_LOG("%s: wrong effect", op->name);
+			break;
+		}
+		faults++;
+		if (ret < 0) {
+			EXPECT_TRUE(err == ENOMEM || err == EFAULT)
+				TH_LOG("%s, fault %u: %s", op->name, n, strerror(err));
+			ASSERT_EQ(0, get_info(c->fd, &after));
+			if (memcmp(&before, &after, sizeof(before)))
+				changed++;
+			EXPECT_EQ(0, memcmp(&before, &after, sizeof(before)))
+				TH_LOG("%s, fault %u: count %u -> %u, dequeued %llu -> %llu",
+				       op->name, n, before.count, after.count,
+				       (unsigned long long)before.dequeued,
+				       (unsigned long long)after.dequeued);
+		} else {
+			/* The kernel absorbed the fault: the call must be whole. */
+			survived++;
+			ASSERT_EQ(op->want, ret) TH_LOG("%s, fault %u", op->name, n);
+			ASSERT_EQ(0, op->undo(c))
+				TH_LOG("%s, fault %u: wrong effect", op->name, n);
+		}
+	}
+	ASSERT_LT(n, 10000) TH_LOG("%s: no end to the faults", op->name);
+	printf("# faults: %s: %d injected, %d survived, %d state changes\n",
+	       op->name, faults, survived, changed);
+	c->injected += faults;
+	c->changed += changed;
+}
+
+/* Walk each of the N calls of OPS: some fault met, no state changed. */
+static void walk_all(struct __test_metadata *_metadata, struct fault_ctx *c,
+		     const struct op *ops, int n)
+{
+	for (int i = 0; i < n; i++)
+		walk(_metadata, c, &ops[i]);
+	EXPECT_LT(0, c->injected);
+	EXPECT_EQ(0, c->changed);
+}
+
+/* Writes: the message must arrive whole, and is read back. */
+static int read_back(struct fault_ctx *c, size_t len)
+{
+	ssize_t n = read(c->pfd, c->buf, sizeof(c->buf));
+
+	return n == (ssize_t)len && !memcmp(c->buf, c->msg, len) ? 0 : -1;
+}
+
+static ssize_t write_64(struct fault_ctx *c)
+{
+	return write(c->fd, c->msg, 64);
+}
+
+static ssize_t write_packet_64(struct fault_ctx *c)
+{
+	return write(c->pfd, c->msg, 64);
+}
+
+static ssize_t write_max(struct fault_ctx *c)
+{
+	return write(c->fd, c->msg, RQ_MAX_MSG);
+}
+
+/*
+ * Twenty segments of ten bytes of BUF: more than the kernel's on-stack
+ * iovec array holds, so it allocates one.
+ */
+#define SEGMENTS	20
+
+static void segments(struct iovec *iov, char *buf)
+{
+	for (int i = 0; i < SEGMENTS; i++) {
+		iov[i].iov_base = buf + 10 * i;
+		iov[i].iov_len = 10;
+	}
+}
+
+static ssize_t writev_20(struct fault_ctx *c)
+{
+	struct iovec iov[SEGMENTS];
+
+	segments(iov, c->msg);
+	return writev(c->fd, iov, SEGMENTS);
+}
+
+static int undo_64(struct fault_ctx *c) { return read_back(c, 64); }
+static int undo_max(struct fault_ctx *c) { return read_back(c, RQ_MAX_MSG); }
+static int undo_200(struct fault_ctx *c) { return read_back(c, 200); }
+
+TEST_F(fault, write_paths)
+{
+	struct fault_ctx *c = &self->c;
+	static const struct op ops[] = {
+		{ "write", write_64, 64, undo_64 },
+		{ "write in packet mode", write_packet_64, 64, undo_64 },
+		{ "write of max_msg_size bytes", write_max, RQ_MAX_MSG, undo_max },
+		{ "writev of 20 segments", writev_20, 200, undo_200 },
+	};
+
+	walk_all(_metadata, c, ops, ARRAY_SIZE(ops));
+}
+
+/* Reads: one message is queued; a successful read gets it and requeues it. */
+static int requeue(struct fault_ctx *c, ssize_t n)
+{
+	if (n != 100 || memcmp(c->buf, c->msg, 100))
+		return -1;
+	return write(c->pfd, c->msg, 100) == 100 ? 0 : -1;
+}
+
+static ssize_t read_default(struct fault_ctx *c)
+{
+	ssize_t n;
+	int fd;
+
+	/* One message per open in default mode: open, read, close. */
+	fd = open(RQ_DEVICE, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, c->buf, sizeof(c->buf));
+	close(fd);
+	return n;
+}
+
+static ssize_t read_packet(struct fault_ctx *c)
+{
+	return read(c->pfd, c->buf, sizeof(c->buf));
+}
+
+static ssize_t readv_packet(struct fault_ctx *c)
+{
+	struct iovec iov[SEGMENTS];
+
+	segments(iov, c->buf);
+	return readv(c->pfd, iov, SEGMENTS);
+}
+
+static int undo_read(struct fault_ctx *c) { return requeue(c, 100); }
+
+TEST_F(fault, read_paths)
+{
+	struct fault_ctx *c = &self->c;
+	static const struct op ops[] = {
+		{ "open and read", read_default, 100, undo_read },
+		{ "read in packet mode", read_packet, 100, undo_read },
+		{ "readv of 20 segments in packet mode", readv_packet, 100, undo_read },
+	};
+
+	ASSERT_EQ(100, write(c->pfd, c->msg, 100));
+	walk_all(_metadata, c, ops, ARRAY_SIZE(ops));
+	/* Still the one message, whole. */
+	EXPECT_EQ(100, read(c->pfd, c->buf, sizeof(c->buf)));
+	EXPECT_EQ(0, memcmp(c->buf, c->msg, 100));
+	errno = 0;
+	EXPECT_EQ(-1, read(c->pfd, c->buf, sizeof(c->buf)));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+/* The ioctl copies a snapshot out; nothing to undo. */
+static ssize_t info_ioctl(struct fault_ctx *c)
+{
+	struct rustqueue_info info;
+
+	return ioctl(c->fd, RUSTQUEUE_IOC_INFO, &info);
+}
+
+static int undo_nothing(struct fault_ctx *c) { return 0; }
+
+/* Opening allocates the per-file state. */
+static ssize_t open_close(struct fault_ctx *c)
+{
+	int fd = open(RQ_DEVICE, O_RDWR | O_DIRECT);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+TEST_F(fault, ioctl_and_open_paths)
+{
+	struct fault_ctx *c = &self->c;
+	static const struct op ops[] = {
+		{ "RUSTQUEUE_IOC_INFO", info_ioctl, 0, undo_nothing },
+		{ "open", open_close, 0, undo_nothing },
+	};
+
+	ASSERT_EQ(100, write(c->pfd, c->msg, 100));
+	walk_all(_metadata, c, ops, ARRAY_SIZE(ops));
+	EXPECT_EQ(100, read(c->pfd, c->buf, sizeof(c->buf)));
+}
+
+TEST_HARNESS_MAIN

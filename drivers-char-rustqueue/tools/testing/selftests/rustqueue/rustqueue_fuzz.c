@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A small fuzzer for /dev/rustqueue: processes doing random sequences of
+ * open, close, dup, read, write, readv, writev, preadv2, pwritev2, poll,
+ * ioctl, fcntl and lseek with random flags, sizes and buffers (good,
+ * read-only, unmapped, straddling the end of a mapping), while an interval
+ * timer interrupts whatever blocks and the sysfs limits change under them.
+ * Every call must return a result its manual allows; afterwards the
+ * driver's counters must agree with what is left in the queue.  The kernel
+ * checkers (KASAN, lockdep, kmemleak) watch the rest.
+ *
+ * The same seed gives every process the same sequence of calls again.
+ *
+ * usage: rustqueue_fuzz [-p PROCESSES] [-t SECONDS] [-s SEED]
+ */
+
+#define _GNU_SOURCE
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "../kselftest.h"
+#include "rustqueue_util.h"
+
+#define SLOTS		8
+#define MAX_PROCS	16
+#define BUF_SIZE	(2 * RQ_MAX_MSG + 64)
+
+struct counts {
+	uint64_t calls[MAX_PROCS];
+	uint64_t unexpected[MAX_PROCS];
+};
+
+static struct counts *counts;
+static uint64_t rng;
+static long page;
+static uint8_t *good, *readonly, *edge, *unmapped;
+static int slot[SLOTS];
+static int me;
+
+static uint64_t rnd(uint64_t n)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return (rng * 0x2545f4914f6cdd1dULL) % n;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A length: mostly small, sometimes at and around the limits, or absurd. */
+static size_t rnd_len(void)
+{
+	static const size_t odd[] = { 0, 1, RQ_MAX_MSG - 1, RQ_MAX_MSG, RQ_MAX_MSG + 1,
+				      BUF_SIZE, 1UL << 31, SIZE_MAX / 2, SIZE_MAX };
+
+	switch (rnd(4)) {
+	case 0:
+		return odd[rnd(ARRAY_SIZE(odd))];
+	case 1:
+		return rnd(RQ_MAX_MSG + 2);
+	default:
+		return rnd(128);
+	}
+}
+
+/* A buffer for LEN bytes: mostly good, sometimes not. */
+static void *rnd_buf(size_t len)
+{
+	switch (rnd(16)) {
+	case 0:
+		return NULL;
+	case 1:
+		return unmapped;
+	case 2:
+		return readonly;
+	case 3:
+		return edge + page - (len < (size_t)page ? len / 2 : 1);
+	default:
+		return len <= BUF_SIZE ? good + rnd(BUF_SIZE - len + 1) : good;
+	}
+}
+
+static int rnd_slot(void)
+{
+	return slot[rnd(SLOTS)];
+}
+
+/* ERR is an errno the call may give, or 0 when it succeeded. */
+static void check(bool ok, const char *call, int err)
+{
+	counts->calls[me]++;
+	if (ok)
+		return;
+	counts->unexpected[me]++;
+	if (counts->unexpected[me] <= 10)
+		ksft_print_msg("process %d: %s: unexpected %s\n", me, call,
+			       err ? strerror(err) : "result");
+}
+
+static bool io_errno(int err)
+{
+	switch (err) {
+	case EAGAIN: case EINTR: case EFAULT: case EMSGSIZE: case EINVAL:
+	case ENOSPC: case EBADF:
+		return true;
+	}
+	return false;
+}
+
+static void do_open(void)
+{
+	static const int acc[] = { O_RDONLY, O_WRONLY, O_RDWR };
+	int i = rnd(SLOTS), flags;
+
+	flags = acc[rnd(3)] | (rnd(2) ? O_NONBLOCK : 0) | (rnd(2) ? O_DIRECT : 0);
+	if (slot[i] >= 0)
+		close(slot[i]);
+	slot[i] = open(RQ_DEVICE, flags);
+	check(slot[i] >= 0, "open", errno);
+}
+
+static void do_rw(bool writing)
+{
+	size_t len = rnd_len();
+	void *buf = rnd_buf(len);
+	ssize_t n;
+
+	if (writing) {
+		if (buf == good && len <= BUF_SIZE)
+			memset(good, rnd(256), len);
+		n = write(rnd_slot(), buf, len);
+		/* A message is queued whole or not at all. */
+		check(n == (ssize_t)len || (n == -1 && io_errno(errno)), "write",
+		      n < 0 ? errno : 0);
+	} else {
+		n = read(rnd_slot(), buf, len);
+		check((n >= 0 && (size_t)n <= len) || (n == -1 && io_errno(errno)), "read",
+		      n < 0 ? errno : 0);
+	}
+}
+
+static void do_rwv(bool writing)
+{
+	struct iovec iov[40];
+	int cnt = 1 + rnd(ARRAY_SIZE(iov)), i, flags = 0;
+	size_t total = 0;
+	ssize_t n;
+
+	for (i = 0; i < cnt; i++) {
+		iov[i].iov_len = rnd(8) ? rnd(256) : rnd_len();
+		iov[i].iov_base = rnd_buf(iov[i].iov_len);
+		total += iov[i].iov_len;
+	}
+	if (rnd(4) == 0)
+		flags = RWF_NOWAIT;
+	if (writing)
+		n = flags ? pwritev2(rnd_slot(), iov, cnt, -1, flags) :
+			    writev(rnd_slot(), iov, cnt);
+	else
+		n = flags ? preadv2(rnd_slot(), iov, cnt, -1, flags) : readv(rnd_slot(), iov, cnt);
+	check((n >= 0 && (size_t)n <= total && (!writing || (size_t)n == total)) ||
+	      (n == -1 && (io_errno(errno) || errno == EOPNOTSUPP)),
+	      writing ? "writev" : "readv", n < 0 ? errno : 0);
+}
+
+static void do_poll(void)
+{
+	struct pollfd pfd[SLOTS];
+	int i, n = 1 + rnd(SLOTS), ret;
+
+	for (i = 0; i < n; i++) {
+		pfd[i].fd = rnd_slot();
+		pfd[i].events = rnd(8) ? POLLIN | POLLOUT : rnd(0x10000);
+	}
+	ret = poll(pfd, n, rnd(6));
+	check(ret >= 0 || errno == EINTR, "poll", ret < 0 ? errno : 0);
+}
+
+static void do_ioctl(void)
+{
+	static const unsigned long cmds[] = {
+		RUSTQUEUE_IOC_INFO, FIONREAD, _IOR(RUSTQUEUE_IOC_MAGIC, 0, int),
+		_IOW(RUSTQUEUE_IOC_MAGIC, 0, struct rustqueue_info), _IO(RUSTQUEUE_IOC_MAGIC, 1),
+		TCGETS, 0,
+	};
+	unsigned long cmd = rnd(8) ? cmds[rnd(ARRAY_SIZE(cmds))] : (unsigned long)rnd(1ULL << 32);
+	int ret;
+
+	ret = ioctl(rnd_slot(), cmd, rnd_buf(sizeof(struct rustqueue_info)));
+	check(ret == 0 || errno == ENOTTY || errno == EFAULT || errno == EBADF, "ioctl",
+	      ret < 0 ? errno : 0);
+}
+
+static void do_fcntl(void)
+{
+	int fd = rnd_slot(), fl, ret;
+
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0) {
+		check(errno == EBADF, "fcntl", errno);
+		return;
+	}
+	ret = fcntl(fd, F_SETFL, fl ^ (rnd(2) ? O_DIRECT : O_NONBLOCK));
+	check(ret == 0, "fcntl", ret < 0 ? errno : 0);
+}
+
+static void do_misc(void)
+{
+	int i = rnd(SLOTS), ret;
+	char val[32];
+
+	switch (rnd(4)) {
+	case 0:
+		if (slot[i] >= 0)
+			close(slot[i]);
+		slot[i] = dup(rnd_slot());
+		check(slot[i] >= 0 || errno == EBADF, "dup", slot[i] < 0 ? errno : 0);
+		break;
+	case 1:
+		ret = lseek(rnd_slot(), rnd(100), SEEK_SET);
+		check(ret == -1 && (errno == ESPIPE || errno == EBADF), "lseek",
+		      ret < 0 ? errno : 0);
+		break;
+	case 2:
+		/* Limits change under the other processes' feet. */
+		if (rnd(8)) {
+			snprintf(val, sizeof(val), "%llu", 1 + (unsigned long long)rnd(64));
+			ret = sysfs_set("capacity", val);
+			check(!ret || ret == EBUSY, "capacity", ret);
+		} else {
+			snprintf(val, sizeof(val), "%llu", 1 + (unsigned long long)rnd(RQ_MAX_MSG));
+			ret = sysfs_set("max_msg_size", rnd(4) ? val : "4096x");
+			check(!ret || ret == EINVAL, "max_msg_size", ret);
+		}
+		break;
+	default:
+		if (slot[i] >= 0)
+			close(slot[i]);
+		slot[i] = -1;
+		break;
+	}
+}
+
+static void on_alarm(int signo)
+{
+}
+
+static int fuzz(int p, uint64_t seed, double end)
+{
+	struct itimerval tick = { { 0, 20000 }, { 0, 20000 } };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	int i;
+
+	me = p;
+	rng = seed * 0x9e3779b97f4a7c15ULL + p + 1;
+	for (i = 0; i < SLOTS; i++)
+		slot[i] = -1;
+	/* Whatever blocks is interrupted within 20 ms. */
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &tick, NULL);
+
+	while (now() < end) {
+		switch (rnd(12)) {
+		case 0: case 1:
+			do_open();
+			break;
+		case 2: case 3:
+			do_rw(true);
+			break;
+		case 4: case 5:
+			do_rw(false);
+			break;
+		case 6:
+			do_rwv(rnd(2));
+			break;
+		case 7:
+			do_poll();
+			break;
+		case 8:
+			do_ioctl();
+			break;
+		case 9:
+			do_fcntl();
+			break;
+		default:
+			do_misc();
+			break;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int procs = 4, seconds = 10, opt, i, status, fd, failed = 0;
+	uint64_t seed = time(NULL), calls = 0, unexpected = 0, drained = 0, bytes = 0;
+	struct rustqueue_info info;
+	pid_t pids[MAX_PROCS];
+	bool consistent;
+	double end;
+	uint8_t *map;
+	ssize_t n;
+
+	while ((opt = getopt(argc, argv, "p:t:s:")) != -1) {
+		switch (opt) {
+		case 'p':
+			procs = atoi(optarg);
+			break;
+		case 't':
+			seconds = atoi(optarg);
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-p PROCS] [-t SECONDS] [-s SEED]\n", argv[0]);
+			return KSFT_FAIL;
+		}
+	}
+	if (procs < 1 || procs > MAX_PROCS)
+		ksft_exit_fail_msg("bad arguments\n");
+
+	ksft_print_header();
+	ksft_set_plan(1);
+	fd = open(RQ_DEVICE, O_RDWR);
+	if (fd < 0 && errno == ENOENT)
+		ksft_exit_skip(RQ_DEVICE " not present: load rustqueue.ko (CONFIG_RUSTQUEUE)\n");
+	if (fd < 0 || reset_queue())
+		ksft_exit_fail_msg("cannot open and reset " RQ_DEVICE ": %s\n", strerror(errno));
+	close(fd);
+
+	page = sysconf(_SC_PAGESIZE);
+	counts = mmap(NULL, sizeof(*counts), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	good = malloc(BUF_SIZE);
+	/* Four pages: read-only, read-write then a hole (the edge), unmapped. */
+	map = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (counts == MAP_FAILED || !good || map == MAP_FAILED)
+		ksft_exit_fail_msg("memory: %s\n", strerror(errno));
+	readonly = map;
+	edge = map + page;
+	unmapped = map + 3 * page;
+	mprotect(readonly, page, PROT_READ);
+	munmap(map + 2 * page, 2 * page);
+
+	ksft_print_msg("seed %llu (rerun with -s %llu), %d processes, %d s\n",
+		       (unsigned long long)seed, (unsigned long long)seed, procs, seconds);
+	end = now() + seconds;
+	for (i = 0; i < procs; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0)
+			_exit(fuzz(i, seed, end));
+	}
+	for (i = 0; i < procs; i++) {
+		if (waitpid(pids[i], &status, 0) != pids[i] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			failed++;
+		calls += counts->calls[i];
+		unexpected += counts->unexpected[i];
+	}
+
+	/* Every file is closed: what is counted is what is queued. */
+	fd = open(RQ_DEVICE, O_RDWR | O_DIRECT | O_NONBLOCK);
+	if (fd < 0 || get_info(fd, &info))
+		ksft_exit_fail_msg("cannot read the queue's state: %s\n", strerror(errno));
+	while ((n = read(fd, good, BUF_SIZE)) > 0) {
+		drained++;
+		bytes += n;
+	}
+	consistent = n == -1 && errno == EAGAIN && drained == info.count &&
+		     bytes == info.bytes && info.enqueued - info.dequeued == info.count;
+	if (!consistent)
+		ksft_print_msg("info: count %u bytes %llu enqueued %llu dequeued %llu; "
+			       "drained %llu messages, %llu bytes\n",
+			       info.count, (unsigned long long)info.bytes,
+			       (unsigned long long)info.enqueued, (unsigned long long)info.dequeued,
+			       (unsigned long long)drained, (unsigned long long)bytes);
+	close(fd);
+	reset_queue();
+
+	printf("fuzz: %d processes, %d s, seed %llu: %llu calls, %llu unexpected, queue %s\n",
+	       procs, seconds, (unsigned long long)seed, (unsigned long long)calls,
+	       (unsigned long long)unexpected, consistent ? "consistent" : "INCONSISTENT");
+	ksft_test_result(!failed && !unexpected && consistent && calls > 0,
+			 "random calls get allowed results\n");
+	ksft_finished();
+}

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Load test for /dev/rustqueue: writer and reader processes in every mode at
+ * once (default and packet mode, blocking, O_NONBLOCK, poll()-driven, short
+ * reads, writev()), with messages of random length that carry their writer,
+ * a sequence number and a checksum.  Afterwards every message written must
+ * have been read exactly once, each reader must have seen each writer's
+ * messages in order, no payload may have changed, and the driver's counters
+ * must agree with what the processes counted.
+ *
+ * usage: rustqueue_stress [-w WRITERS] [-r READERS] [-t SECONDS]
+ *                         [-n MESSAGES_PER_WRITER] [-s SEED]
+ */
+
+#define _GNU_SOURCE
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "../kselftest.h"
+#include "rustqueue_util.h"
+
+#define MAX_PROCS	32
+#define MAGIC		0x52514d53	/* "RQMS" */
+#define STOP_MAGIC	0x52515354	/* "RQST" */
+
+struct msg_hdr {
+	uint32_t magic;
+	uint32_t writer;
+	uint32_t seq;
+	uint32_t len;		/* of the whole message */
+	uint32_t sum;		/* of writer, seq, len and the payload */
+};
+
+/* What the processes count, in memory they share with the parent. */
+struct tally {
+	uint64_t written[MAX_PROCS];	/* messages, per writer */
+	uint64_t rejected[MAX_PROCS];	/* writes the driver refused, per writer */
+	uint64_t bytes_written[MAX_PROCS];
+	uint64_t read[MAX_PROCS];	/* messages, per reader */
+	uint64_t reordered[MAX_PROCS];
+	uint64_t corrupt[MAX_PROCS];
+	uint64_t errors[MAX_PROCS];	/* unexpected errno, per process */
+};
+
+static struct tally *tally;
+static uint8_t *seen;		/* seen[writer * per_writer + seq]: times read */
+static uint64_t per_writer = 1 << 20;
+static int writers = 4, readers = 4;
+static unsigned int max_msg = RQ_MAX_MSG;
+
+static uint64_t rng_next(uint64_t *s)
+{
+	/* xorshift64* */
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+static uint32_t checksum(const struct msg_hdr *h, const uint8_t *payload, size_t n)
+{
+	uint32_t sum = 2166136261u;	/* FNV-1a */
+	uint32_t words[3] = { h->writer, h->seq, h->len };
+	const uint8_t *w = (const uint8_t *)words;
+	size_t i;
+
+	for (i = 0; i < sizeof(words); i++)
+		sum = (sum ^ w[i]) * 16777619u;
+	for (i = 0; i < n; i++)
+		sum = (sum ^ payload[i]) * 16777619u;
+	return sum;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void wait_for(int fd, short events)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+
+	poll(&pfd, 1, 100);
+}
+
+/*
+ * Writer W: mode W % 4 is default mode with a retry after ENOSPC, blocking
+ * packet mode, O_NONBLOCK packet mode driven by poll(), or default mode
+ * driven by poll().  One message in 64 is one byte too long and one in 50
+ * is empty: the first must fail with EINVAL, the second return 0.
+ */
+static int writer(int w, uint64_t seed, double end)
+{
+	static const int flags[] = { 0, O_DIRECT, O_DIRECT | O_NONBLOCK, 0 };
+	int mode = w % 4, fd;
+	uint64_t rng = seed ^ (0x9e3779b97f4a7c15ULL * (w + 1));
+	uint8_t *buf = malloc(max_msg + 1);
+	struct msg_hdr *h = (struct msg_hdr *)buf;
+	uint64_t seq = 0, r;
+	ssize_t n;
+	size_t len, i;
+
+	fd = open(RQ_DEVICE, O_WRONLY | flags[mode]);
+	if (fd < 0 || !buf)
+		return 1;
+	while (seq < per_writer && now() < end) {
+		r = rng_next(&rng);
+		if (r % 64 == 0) {
+			n = write(fd, buf, max_msg + 1);
+			if (n != -1 || errno != EINVAL)
+				tally->errors[w]++;
+			else
+				tally->rejected[w]++;
+			continue;
+		}
+		if (r % 50 == 1) {
+			if (write(fd, buf, 0) != 0)
+				tally->errors[w]++;
+			continue;
+		}
+		/* Mostly short messages, now and then up to the limit. */
+		len = sizeof(*h) + (r % 4 ? (r >> 8) % 256 : (r >> 8) % (max_msg - sizeof(*h) + 1));
+		h->magic = MAGIC;
+		h->writer = w;
+		h->seq = seq;
+		h->len = len;
+		for (i = sizeof(*h); i < len; i++)
+			buf[i] = rng_next(&rng) >> 56;
+		h->sum = checksum(h, buf + sizeof(*h), len - sizeof(*h));
+
+		if (mode == 3)
+			wait_for(fd, POLLOUT);
+		if (seq % 3 == 0) {
+			struct iovec iov[2] = {
+				{ .iov_base = buf, .iov_len = sizeof(*h) },
+				{ .iov_base = buf + sizeof(*h), .iov_len = len - sizeof(*h) },
+			};
+
+			n = writev(fd, iov, 2);
+		} else {
+			n = write(fd, buf, len);
+		}
+		if (n == (ssize_t)len) {
+			tally->written[w]++;
+			tally->bytes_written[w] += len;
+			seq++;
+		} else if (n == -1 && (errno == ENOSPC || errno == EAGAIN)) {
+			tally->rejected[w]++;
+			wait_for(fd, POLLOUT);
+		} else {
+			tally->errors[w]++;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+/* Check one message a reader got; returns false for a stop message. */
+static bool account(int r, const uint8_t *buf, size_t n, int64_t *last)
+{
+	const struct msg_hdr *h = (const struct msg_hdr *)buf;
+
+	if (n == sizeof(*h) && h->magic == STOP_MAGIC)
+		return false;
+	if (n < sizeof(*h) || h->magic != MAGIC || h->len != n || (int)h->writer >= writers ||
+	    h->seq >= per_writer ||
+	    h->sum != checksum(h, buf + sizeof(*h), n - sizeof(*h))) {
+		tally->corrupt[r]++;
+		return true;
+	}
+	if ((int64_t)h->seq <= last[h->writer])
+		tally->reordered[r]++;
+	last[h->writer] = h->seq;
+	__atomic_fetch_add(&seen[h->writer * per_writer + h->seq], 1, __ATOMIC_RELAXED);
+	tally->read[r]++;
+	return true;
+}
+
+/* Default mode: one message per open, read in chunks of random size. */
+static ssize_t read_default(int r, uint8_t *buf, uint64_t *rng, bool poll_first)
+{
+	size_t total = 0, chunk;
+	ssize_t n;
+	int fd;
+
+	fd = open(RQ_DEVICE, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		if (poll_first && !total)
+			wait_for(fd, POLLIN);
+		/* One byte more than a message may have, to see a longer one. */
+		chunk = max_msg + 1 - total;
+		if (!poll_first)
+			chunk = 1 + rng_next(rng) % chunk;
+		n = read(fd, buf + total, chunk);
+		if (n < 0) {
+			tally->errors[r]++;
+			break;
+		}
+		if (n == 0 && total)
+			break;			/* end of this open's message */
+		if (n == 0)
+			wait_for(fd, POLLIN);	/* nothing queued yet */
+		total += n;
+		if (total > max_msg) {
+			tally->corrupt[r]++;
+			break;
+		}
+	}
+	close(fd);
+	return total;
+}
+
+/*
+ * Reader R: mode R % 4 is blocking packet mode, O_NONBLOCK packet mode
+ * driven by poll(), default mode with short reads, or default mode driven
+ * by poll().  A reader ends at its stop message, which the parent queues
+ * behind every writer's last message.
+ */
+static int reader(int r, uint64_t seed)
+{
+	int mode = r % 4, fd = -1;
+	uint64_t rng = seed ^ (0xc2b2ae3d27d4eb4fULL * (r + 1));
+	uint8_t *buf = malloc(max_msg + 1);
+	int64_t last[MAX_PROCS];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < MAX_PROCS; i++)
+		last[i] = -1;
+	if (!buf)
+		return 1;
+	if (mode < 2) {
+		fd = open(RQ_DEVICE, O_RDONLY | O_DIRECT | (mode ? O_NONBLOCK : 0));
+		if (fd < 0)
+			return 1;
+	}
+	for (;;) {
+		if (mode >= 2) {
+			n = read_default(r, buf, &rng, mode == 3);
+		} else {
+			if (mode == 1)
+				wait_for(fd, POLLIN);
+			n = read(fd, buf, max_msg);
+			if (n < 0 && errno == EAGAIN && mode == 1)
+				continue;
+			if (n <= 0) {
+				tally->errors[r]++;
+				continue;
+			}
+		}
+		if (n > 0 && !account(r, buf, n, last))
+			break;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static pid_t spawn(int (*fn)(int, uint64_t, double), int idx, uint64_t seed, double end)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(fn(idx, seed, end));
+	return pid;
+}
+
+static int reader_main(int r, uint64_t seed, double end)
+{
+	return reader(r, seed);
+}
+
+static int wait_all(pid_t *pids, int n)
+{
+	int i, status, bad = 0;
+
+	for (i = 0; i < n; i++)
+		if (waitpid(pids[i], &status, 0) != pids[i] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			bad++;
+	return bad;
+}
+
+int main(int argc, char **argv)
+{
+	int seconds = 10, opt, i, fd;
+	uint64_t seed = time(NULL), written = 0, bytes = 0, rejected = 0, read = 0;
+	uint64_t lost = 0, duplicated = 0, reordered = 0, corrupt = 0, errors = 0, k;
+	struct rustqueue_info before, after;
+	pid_t pids[2 * MAX_PROCS];
+	struct msg_hdr stop = { .magic = STOP_MAGIC };
+	double start, end;
+	bool counters_agree;
+	int bad;
+
+	while ((opt = getopt(argc, argv, "w:r:t:n:s:")) != -1) {
+		switch (opt) {
+		case 'w':
+			writers = atoi(optarg);
+			break;
+		case 'r':
+			readers = atoi(optarg);
+			break;
+		case 't':
+			seconds = atoi(optarg);
+			break;
+		case 'n':
+			per_writer = strtoull(optarg, NULL, 0);
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-w WRITERS] [-r READERS] [-t SECONDS]\n"
+				"       [-n MESSAGES_PER_WRITER] [-s SEED]\n", argv[0]);
+			return KSFT_FAIL;
+		}
+	}
+	if (writers < 1 || writers > MAX_PROCS || readers < 1 || readers > MAX_PROCS ||
+	    !per_writer || per_writer > UINT32_MAX)
+		ksft_exit_fail_msg("bad arguments\n");
+
+	ksft_print_header();
+	ksft_set_plan(1);
+	fd = open(RQ_DEVICE, O_RDWR | O_DIRECT);
+	if (fd < 0 && errno == ENOENT)
+		ksft_exit_skip(RQ_DEVICE " not present: load rustqueue.ko (CONFIG_RUSTQUEUE)\n");
+	if (fd < 0 || reset_queue() || get_info(fd, &before))
+		ksft_exit_fail_msg("cannot open and reset " RQ_DEVICE ": %s\n", strerror(errno));
+	max_msg = before.max_msg_size;
+
+	tally = mmap(NULL, sizeof(*tally), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	seen = mmap(NULL, writers * per_writer, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (tally == MAP_FAILED || seen == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+
+	ksft_print_msg("seed %llu, %d writers, %d readers, %d s\n",
+		       (unsigned long long)seed, writers, readers, seconds);
+	/* A lost wakeup must fail the run, not hang it. */
+	alarm(seconds + 120);
+	start = now();
+	end = start + seconds;
+	for (i = 0; i < readers; i++)
+		pids[writers + i] = spawn(reader_main, i, seed, end);
+	for (i = 0; i < writers; i++)
+		pids[i] = spawn(writer, i, seed, end);
+	bad = wait_all(pids, writers);
+	/* Behind the last message of every writer: one stop per reader. */
+	for (i = 0; i < readers; i++)
+		if (write(fd, &stop, sizeof(stop)) != sizeof(stop))
+			bad++;
+	bad += wait_all(pids + writers, readers);
+	if (get_info(fd, &after))
+		bad++;
+
+	for (i = 0; i < writers; i++) {
+		written += tally->written[i];
+		bytes += tally->bytes_written[i];
+		rejected += tally->rejected[i];
+		for (k = 0; k < per_writer; k++) {
+			uint8_t times = seen[i * per_writer + k];
+
+			if (k < tally->written[i] && !times)
+				lost++;
+			else if (times > 1 || (k >= tally->written[i] && times))
+				duplicated++;
+		}
+	}
+	for (i = 0; i < MAX_PROCS; i++) {
+		read += tally->read[i];
+		reordered += tally->reordered[i];
+		corrupt += tally->corrupt[i];
+		errors += tally->errors[i];
+	}
+	counters_agree = after.enqueued - before.enqueued == written + readers &&
+			 after.dequeued - before.dequeued == written + readers &&
+			 after.rejected - before.rejected == rejected &&
+			 after.count == 0 && after.bytes == 0;
+	if (!counters_agree)
+		ksft_print_msg("driver: +%llu enq +%llu deq +%llu rejected, %u left, %llu B\n",
+			       (unsigned long long)(after.enqueued - before.enqueued),
+			       (unsigned long long)(after.dequeued - before.dequeued),
+			       (unsigned long long)(after.rejected - before.rejected),
+			       after.count, (unsigned long long)after.bytes);
+	if (!counters_agree)
+		ksft_print_msg("processes: %llu written, %d stops, %llu rejected\n",
+			       (unsigned long long)written, readers, (unsigned long long)rejected);
+	if (errors || bad)
+		ksft_print_msg("%llu unexpected results, %d processes failed\n",
+			       (unsigned long long)errors, bad);
+
+	/* One line, the figures "rq check" quotes. */
+	printf("stress: %llu messages (%llu bytes, %llu refused writes) in %.0f s, ",
+	       (unsigned long long)read, (unsigned long long)bytes, (unsigned long long)rejected,
+	       now() - start);
+	printf("%d writers, %d readers, seed %llu: ", writers, readers, (unsigned long long)seed);
+	printf("%llu lost, %llu duplicated, %llu reordered, %llu corrupt, counters %s\n",
+	       (unsigned long long)lost, (unsigned long long)duplicated,
+	       (unsigned long long)reordered, (unsigned long long)corrupt,
+	       counters_agree ? "agree" : "DISAGREE");
+	close(fd);
+	ksft_test_result(!lost && !duplicated && !reordered && !corrupt && !errors && !bad &&
+			 counters_agree && read == written && written > 0,
+			 "every message read exactly once, in order, unchanged\n");
+	ksft_finished();
+}

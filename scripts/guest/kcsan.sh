@@ -1,0 +1,11 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# The guest half of the KCSAN run: the stress and fuzz programs under the
+# data race detector. The host fails the run on any "BUG: KCSAN" report.
+seed=$(sed -n 's/.*rq_seed=\([0-9]*\).*/\1/p' /proc/cmdline)
+seed=${seed:-$(date +%s)}
+insmod /lib/modules/rustqueue.ko || exit 1
+cd /kselftest/rustqueue || exit 1
+./rustqueue_stress -t 30 -s "$seed" || exit 1
+./rustqueue_fuzz -t 20 -s "$seed" || exit 1
+rmmod rustqueue
