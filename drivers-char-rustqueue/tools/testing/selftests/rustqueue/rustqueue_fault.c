@@ -19,19 +19,6 @@
 
 #define DEBUGFS "/sys/kernel/debug/"
 
-static int write_file(const char *path, const char *value)
-{
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	if (write(fd, value, strlen(value)) != (ssize_t)strlen(value))
-		ret = -1;
-	close(fd);
-	return ret;
-}
-
 /* What the calls under test work on. */
 struct fault_ctx {
 	int nth;	/* /proc/thread-self/fail-nth */

@@ -227,7 +227,7 @@ static ssize_t read_default(int r, uint8_t *buf, uint64_t *rng, bool poll_first)
  * by poll().  A reader ends at its stop message, which the parent queues
  * behind every writer's last message.
  */
-static int reader(int r, uint64_t seed)
+static int reader(int r, uint64_t seed, double end)
 {
 	int mode = r % 4, fd = -1;
 	uint64_t rng = seed ^ (0xc2b2ae3d27d4eb4fULL * (r + 1));
@@ -274,11 +274,6 @@ static pid_t spawn(int (*fn)(int, uint64_t, double), int idx, uint64_t seed, dou
 	if (pid == 0)
 		_exit(fn(idx, seed, end));
 	return pid;
-}
-
-static int reader_main(int r, uint64_t seed, double end)
-{
-	return reader(r, seed);
 }
 
 static int wait_all(pid_t *pids, int n)
@@ -354,7 +349,7 @@ int main(int argc, char **argv)
 	start = now();
 	end = start + seconds;
 	for (i = 0; i < readers; i++)
-		pids[writers + i] = spawn(reader_main, i, seed, end);
+		pids[writers + i] = spawn(reader, i, seed, end);
 	for (i = 0; i < writers; i++)
 		pids[i] = spawn(writer, i, seed, end);
 	bad = wait_all(pids, writers);

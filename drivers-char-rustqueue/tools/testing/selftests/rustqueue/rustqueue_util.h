@@ -23,20 +23,31 @@
 #define RQ_CAPACITY_MAX	65536
 #define RQ_MAX_MSG_MAX	(1024 * 1024)
 
+/* Write VALUE to the file PATH; returns 0 or the errno. */
+static inline int write_file(const char *path, const char *value)
+{
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	n = write(fd, value, strlen(value));
+	if (n < 0)
+		ret = errno;
+	else if ((size_t)n != strlen(value))
+		ret = EIO;
+	close(fd);
+	return ret;
+}
+
 /* Write VALUE to the sysfs attribute NAME; returns 0 or the errno. */
 static inline int sysfs_set(const char *name, const char *value)
 {
 	char path[128];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), RQ_SYSFS "%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return errno;
-	if (write(fd, value, strlen(value)) < 0)
-		ret = errno;
-	close(fd);
-	return ret;
+	return write_file(path, value);
 }
 
 /* The number the sysfs attribute NAME shows, or -1. */
