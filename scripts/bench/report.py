@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Turn rq-bench's output (scripts/rq bench) into results.tsv, a Markdown
+table with each transport's ratio to rustqueue, the goals, and the data of
+the chart.  Fails when a measurement is missing or malformed, so that a
+short run (scripts/rq check) proves the whole pipeline without judging speed.
+
+usage: report.py RAW OUTDIR
+"""
+import statistics
+import sys
+
+TRANSPORTS = ["rustqueue", "pipe", "mqueue", "sysv", "seqpacket", "floor"]
+SIZES = [16, 64, 256, 1024, 4096]
+MEMORY = ["rustqueue", "mqueue", "sysv"]
+CONTENTION = (4, 4, 64)
+
+
+def fail(msg):
+    sys.exit("report.py: " + msg)
+
+
+def parse(path):
+    results, memory, info = {}, {}, {}
+    with open(path) as f:
+        for line in f:
+            field = line.rstrip("\n").split("\t")
+            if field[0] == "result" and len(field) == 11:
+                name, w, r, size = field[1], int(field[2]), int(field[3]), int(field[4])
+                rate, mb, lo, hi = (float(x) for x in field[5:9])
+                if rate <= 0 or lo <= 0 or hi < lo:
+                    fail("bad measurement: " + line.strip())
+                results[(name, w, r, size)] = dict(rate=rate, mb=mb, lo=lo, hi=hi,
+                                                   n=int(field[9]), reps=int(field[10]))
+            elif field[0] == "memory" and len(field) == 6:
+                memory[field[1]] = dict(count=int(field[2]), size=int(field[3]),
+                                        slab=int(field[4]), per_msg=float(field[5]))
+            elif len(field) == 2:
+                info[field[0]] = field[1]
+            else:
+                fail("unexpected line: " + line.strip())
+    want = [(t, 1, 1, s) for t in TRANSPORTS for s in SIZES]
+    want += [(t,) + CONTENTION[:2] + CONTENTION[2:] for t in TRANSPORTS]
+    missing = [k for k in want if k not in results]
+    if missing:
+        fail("no measurement for %s" % ", ".join("%s %dx%d %d B" % k for k in missing))
+    if sorted(memory) != sorted(MEMORY):
+        fail("memory figures for %s, not %s" % (sorted(memory), MEMORY))
+    return results, memory, info
+
+
+def rate(v):
+    return "{:,}".format(round(v))
+
+
+def cell(res, key, base):
+    v = res[key]
+    spread = (v["hi"] - v["lo"]) / v["rate"] * 100
+    text = "%s (%.0f%%)" % (rate(v["rate"]), spread)
+    if key[0] != "rustqueue":
+        text += " **%.2fx**" % (base / v["rate"])
+    return text
+
+
+def table(res, w, r, sizes):
+    head = "| size (bytes) | " + " | ".join(TRANSPORTS) + " |"
+    lines = [head, "|" + "---:|" * (len(TRANSPORTS) + 1)]
+    for s in sizes:
+        base = res[("rustqueue", w, r, s)]["rate"]
+        lines.append("| %d | " % s + " | ".join(cell(res, (t, w, r, s), base) for t in TRANSPORTS) + " |")
+    return lines
+
+
+def mb_table(res, w, r, sizes):
+    lines = ["| size (bytes) | " + " | ".join(TRANSPORTS) + " |",
+             "|" + "---:|" * (len(TRANSPORTS) + 1)]
+    for s in sizes:
+        lines.append("| %d | " % s + " | ".join("%.1f" % res[(t, w, r, s)]["mb"] for t in TRANSPORTS) + " |")
+    return lines
+
+
+def goals(res, memory):
+    rq = lambda s: res[("rustqueue", 1, 1, s)]["rate"]
+    other = lambda t, s: res[(t, 1, 1, s)]["rate"]
+    over = memory["rustqueue"]["per_msg"] - memory["rustqueue"]["size"]
+    rows = [
+        ("rustqueue / pipe at 64 bytes", rq(64) / other("pipe", 64), ">= 1.00", rq(64) / other("pipe", 64) >= 1.0),
+        ("rustqueue / pipe at 4096 bytes", rq(4096) / other("pipe", 4096), ">= 1.00",
+         rq(4096) / other("pipe", 4096) >= 1.0),
+        ("rustqueue / mqueue at 64 bytes", rq(64) / other("mqueue", 64), ">= 1.50",
+         rq(64) / other("mqueue", 64) >= 1.5),
+        ("rustqueue / sysv at 64 bytes", rq(64) / other("sysv", 64), ">= 1.50", rq(64) / other("sysv", 64) >= 1.5),
+        ("floor / rustqueue at 64 bytes", other("floor", 64) / rq(64), "<= 2.00",
+         other("floor", 64) / rq(64) <= 2.0),
+    ]
+    lines = ["| goal | measured | target | met |", "|---|---:|---:|---|"]
+    for name, val, target, ok in rows:
+        lines.append("| %s | %.2f | %s | %s |" % (name, val, target, "yes" if ok else "**no**"))
+    lines.append("| rustqueue bytes per 64-byte message beyond its payload | %.1f | <= 64 | %s |"
+                 % (over, "yes" if over <= 64 else "**no**"))
+    return lines
+
+
+def main():
+    if len(sys.argv) != 3:
+        fail("usage: report.py RAW OUTDIR")
+    res, memory, info = parse(sys.argv[1])
+    out = sys.argv[2]
+    with open(out + "/results.tsv", "w") as f:
+        for (t, w, r, s), v in sorted(res.items(), key=lambda kv: (kv[0][1], TRANSPORTS.index(kv[0][0]), kv[0][3])):
+            f.write("%s\t%d\t%d\t%d\t%.0f\t%.2f\n" % (t, w, r, s, v["rate"], v["mb"]))
+    with open(out + "/chart.dat", "w") as f:
+        f.write("# size " + " ".join(TRANSPORTS) + "\n")
+        for s in SIZES:
+            f.write("%d %s\n" % (s, " ".join("%.0f" % res[(t, 1, 1, s)]["rate"] for t in TRANSPORTS)))
+    reps = {v["reps"] for v in res.values()}
+    md = [
+        "Kernel %s, %s CPUs (QEMU, software emulation); the median of %s repetitions, "
+        "the spread (highest minus lowest rate, over the median) in parentheses, and in bold "
+        "rustqueue's messages/s divided by the transport's (above 1.00x rustqueue is faster)."
+        % (info.get("kernel", "?"), info.get("cpus", "?"), "/".join(str(x) for x in sorted(reps))),
+        "",
+        "Messages per second, 1 writer and 1 reader process:",
+        "",
+    ] + table(res, 1, 1, SIZES) + [
+        "",
+        "Messages per second, %d writers and %d readers, %d bytes:" % CONTENTION,
+        "",
+    ] + table(res, CONTENTION[0], CONTENTION[1], [CONTENTION[2]]) + [
+        "",
+        "MB/s (10^6 bytes of payload), 1 writer and 1 reader:",
+        "",
+    ] + mb_table(res, 1, 1, SIZES) + [
+        "",
+        "Kernel memory per queued 64-byte message (slab, /proc/meminfo, %d messages queued):"
+        % memory["rustqueue"]["count"],
+        "",
+        "| queue | slab bytes | bytes per message | beyond the payload |",
+        "|---|---:|---:|---:|",
+    ] + ["| %s | %s | %.1f | %.1f |" % (t, "{:,}".format(memory[t]["slab"]), memory[t]["per_msg"],
+                                         memory[t]["per_msg"] - memory[t]["size"]) for t in MEMORY] + [
+        "",
+        "Goals:",
+        "",
+    ] + goals(res, memory)
+    with open(out + "/table.md", "w") as f:
+        f.write("\n".join(md) + "\n")
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
