@@ -167,14 +167,21 @@ static bool rustqueue_has_room(struct rustqueue *q)
 	return READ_ONCE(q->count) < READ_ONCE(q->capacity);
 }
 
+/*
+ * Most calls find nobody waiting: skip the wait queue's lock then.  The
+ * barrier in wq_has_sleeper() pairs with the one in prepare_to_wait_event(),
+ * so a waiter either is on the queue here or sees the change when it checks.
+ */
 static void rustqueue_wake_readers(struct rustqueue *q)
 {
-	wake_up_interruptible_poll(&q->rd_wait, EPOLLIN | EPOLLRDNORM);
+	if (wq_has_sleeper(&q->rd_wait))
+		wake_up_interruptible_poll(&q->rd_wait, EPOLLIN | EPOLLRDNORM);
 }
 
 static void rustqueue_wake_writers(struct rustqueue *q)
 {
-	wake_up_interruptible_poll(&q->wr_wait, EPOLLOUT | EPOLLWRNORM);
+	if (wq_has_sleeper(&q->wr_wait))
+		wake_up_interruptible_poll(&q->wr_wait, EPOLLOUT | EPOLLWRNORM);
 }
 
 static void rustqueue_push_locked(struct rustqueue *q, struct rustqueue_msg *msg)
