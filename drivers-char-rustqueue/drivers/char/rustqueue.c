@@ -70,6 +70,7 @@
 #include <linux/overflow.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -96,8 +97,12 @@ struct rustqueue_msg {
 
 /* The queue shared by every open file. */
 struct rustqueue {
-	/* Serialises every change to the queue and its counters. */
-	struct mutex lock;
+	/*
+	 * Serialises every change to the queue and its counters.  Held for a
+	 * few list and counter updates only: nothing under it sleeps, copies
+	 * or allocates.
+	 */
+	spinlock_t lock;
 	/* Readers wait here for a message, writers for room. */
 	wait_queue_head_t rd_wait;
 	wait_queue_head_t wr_wait;
@@ -132,7 +137,7 @@ struct rustqueue_file {
 
 static void rustqueue_queue_init(struct rustqueue *q)
 {
-	mutex_init(&q->lock);
+	spin_lock_init(&q->lock);
 	init_waitqueue_head(&q->rd_wait);
 	init_waitqueue_head(&q->wr_wait);
 	INIT_LIST_HEAD(&q->msgs);
@@ -153,7 +158,6 @@ static void rustqueue_queue_destroy(struct rustqueue *q)
 	list_for_each_entry_safe(msg, next, &q->msgs, node)
 		kvfree(msg);
 	INIT_LIST_HEAD(&q->msgs);
-	mutex_destroy(&q->lock);
 }
 
 /* Lockless checks for wait conditions and poll(); the lock decides. */
@@ -280,24 +284,24 @@ static int rustqueue_enqueue(struct rustqueue *q, struct rustqueue_msg *msg,
 	unsigned int count;
 	bool room;
 
-	mutex_lock(&q->lock);
+	spin_lock(&q->lock);
 	while (q->count >= q->capacity) {
 		if (!packet || nonblock) {
 			q->rejected++;
-			mutex_unlock(&q->lock);
+			spin_unlock(&q->lock);
 			pr_debug("queue full, rejecting write\n");
 			return packet ? -EAGAIN : -ENOSPC;
 		}
-		mutex_unlock(&q->lock);
+		spin_unlock(&q->lock);
 		if (wait_event_interruptible_exclusive(q->wr_wait, rustqueue_has_room(q)))
 			return -ERESTARTSYS;
 		waited = true;
-		mutex_lock(&q->lock);
+		spin_lock(&q->lock);
 	}
 	rustqueue_push_locked(q, msg);
 	count = q->count;
 	room = count < q->capacity;
-	mutex_unlock(&q->lock);
+	spin_unlock(&q->lock);
 
 	rustqueue_wake_readers(q);
 	/* A wakeup picked this writer alone: pass on what room is left. */
@@ -322,7 +326,7 @@ static ssize_t rustqueue_write(struct rustqueue *q, struct iov_iter *from,
 		return 0;
 	/* Decide from the length alone: nothing is allocated for a bad size. */
 	if (len > READ_ONCE(q->max_msg_size)) {
-		scoped_guard(mutex, &q->lock)
+		scoped_guard(spinlock, &q->lock)
 			q->rejected++;
 		return -EINVAL;
 	}
@@ -363,15 +367,15 @@ static struct rustqueue_msg *rustqueue_take(struct rustqueue *q, size_t size, bo
 	bool waited = false;
 	bool more;
 
-	mutex_lock(&q->lock);
+	spin_lock(&q->lock);
 	while (!(msg = rustqueue_front_locked(q))) {
-		mutex_unlock(&q->lock);
+		spin_unlock(&q->lock);
 		if (nonblock)
 			return ERR_PTR(-EAGAIN);
 		if (wait_event_interruptible_exclusive(q->rd_wait, rustqueue_has_msg(q)))
 			return ERR_PTR(-ERESTARTSYS);
 		waited = true;
-		mutex_lock(&q->lock);
+		spin_lock(&q->lock);
 	}
 	if (msg->len > size) {
 		msg = ERR_PTR(-EMSGSIZE);
@@ -380,7 +384,7 @@ static struct rustqueue_msg *rustqueue_take(struct rustqueue *q, size_t size, bo
 		list_del(&msg->node);
 		more = rustqueue_has_msg(q);
 	}
-	mutex_unlock(&q->lock);
+	spin_unlock(&q->lock);
 
 	/* A wakeup picked this reader alone: pass on what it leaves. */
 	if (waited && more)
@@ -391,7 +395,7 @@ static struct rustqueue_msg *rustqueue_take(struct rustqueue *q, size_t size, bo
 /* The copy to the reader failed: nothing is lost, @msg is first again. */
 static void rustqueue_put_back(struct rustqueue *q, struct rustqueue_msg *msg)
 {
-	scoped_guard(mutex, &q->lock)
+	scoped_guard(spinlock, &q->lock)
 		list_add(&msg->node, &q->msgs);
 	rustqueue_wake_readers(q);
 }
@@ -401,7 +405,7 @@ static unsigned int rustqueue_commit(struct rustqueue *q, struct rustqueue_msg *
 {
 	unsigned int count;
 
-	scoped_guard(mutex, &q->lock) {
+	scoped_guard(spinlock, &q->lock) {
 		rustqueue_commit_locked(q, msg);
 		count = q->count;
 	}
@@ -549,6 +553,7 @@ static int rustqueue_next_len(struct file *file)
 {
 	struct rustqueue_file *rf = file->private_data;
 	struct rustqueue *q = rf->q;
+	size_t len;
 
 	guard(mutex)(&rf->lock);
 	if (rf->msg)
@@ -556,15 +561,17 @@ static int rustqueue_next_len(struct file *file)
 	if (!(file->f_flags & O_DIRECT) && rf->eof)
 		return 0;
 
-	guard(mutex)(&q->lock);
-	return rustqueue_front_len_locked(q);
+	spin_lock(&q->lock);
+	len = rustqueue_front_len_locked(q);
+	spin_unlock(&q->lock);
+	return len;
 }
 
 static void rustqueue_get_info(struct rustqueue *q, struct rustqueue_info *info)
 {
 	memset(info, 0, sizeof(*info));
 
-	guard(mutex)(&q->lock);
+	spin_lock(&q->lock);
 	info->capacity = q->capacity;
 	info->max_msg_size = q->max_msg_size;
 	info->count = q->count;
@@ -573,6 +580,7 @@ static void rustqueue_get_info(struct rustqueue *q, struct rustqueue_info *info)
 	info->enqueued = q->enqueued;
 	info->dequeued = q->dequeued;
 	info->rejected = q->rejected;
+	spin_unlock(&q->lock);
 }
 
 static long rustqueue_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -617,7 +625,7 @@ static int rustqueue_parse(const char *buf, unsigned int max, unsigned int *val)
 /* Returns -EBUSY when more than @val messages are queued. */
 static int rustqueue_set_capacity(struct rustqueue *q, unsigned int val)
 {
-	scoped_guard(mutex, &q->lock) {
+	scoped_guard(spinlock, &q->lock) {
 		if (val < q->count)
 			return -EBUSY;
 		WRITE_ONCE(q->capacity, val);
@@ -630,8 +638,9 @@ static int rustqueue_set_capacity(struct rustqueue *q, unsigned int val)
 /* Messages already queued keep their length. */
 static void rustqueue_set_max_msg_size(struct rustqueue *q, unsigned int val)
 {
-	guard(mutex)(&q->lock);
+	spin_lock(&q->lock);
 	WRITE_ONCE(q->max_msg_size, val);
+	spin_unlock(&q->lock);
 }
 
 static ssize_t capacity_show(struct device *dev, struct device_attribute *attr, char *buf)
@@ -673,36 +682,46 @@ static DEVICE_ATTR_RW(max_msg_size);
 
 static ssize_t count_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
-	guard(mutex)(&rustqueue.lock);
-	return sysfs_emit(buf, "%u\n", rustqueue.count);
+	struct rustqueue_info info;
+
+	rustqueue_get_info(&rustqueue, &info);
+	return sysfs_emit(buf, "%u\n", info.count);
 }
 static DEVICE_ATTR_RO(count);
 
 static ssize_t bytes_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
-	guard(mutex)(&rustqueue.lock);
-	return sysfs_emit(buf, "%llu\n", rustqueue.bytes);
+	struct rustqueue_info info;
+
+	rustqueue_get_info(&rustqueue, &info);
+	return sysfs_emit(buf, "%llu\n", info.bytes);
 }
 static DEVICE_ATTR_RO(bytes);
 
 static ssize_t enqueued_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
-	guard(mutex)(&rustqueue.lock);
-	return sysfs_emit(buf, "%llu\n", rustqueue.enqueued);
+	struct rustqueue_info info;
+
+	rustqueue_get_info(&rustqueue, &info);
+	return sysfs_emit(buf, "%llu\n", info.enqueued);
 }
 static DEVICE_ATTR_RO(enqueued);
 
 static ssize_t dequeued_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
-	guard(mutex)(&rustqueue.lock);
-	return sysfs_emit(buf, "%llu\n", rustqueue.dequeued);
+	struct rustqueue_info info;
+
+	rustqueue_get_info(&rustqueue, &info);
+	return sysfs_emit(buf, "%llu\n", info.dequeued);
 }
 static DEVICE_ATTR_RO(dequeued);
 
 static ssize_t rejected_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
-	guard(mutex)(&rustqueue.lock);
-	return sysfs_emit(buf, "%llu\n", rustqueue.rejected);
+	struct rustqueue_info info;
+
+	rustqueue_get_info(&rustqueue, &info);
+	return sysfs_emit(buf, "%llu\n", info.rejected);
 }
 static DEVICE_ATTR_RO(rejected);
 
