@@ -88,12 +88,21 @@
 #define RUSTQUEUE_MAX_MSG_SIZE		4096
 #define RUSTQUEUE_MAX_MSG_SIZE_MAX	(1024 * 1024)
 
-/* One message: header and payload in a single allocation. */
+/*
+ * One message.  A short one is a single allocation; a longer one keeps its
+ * payload in an allocation of its own, so that a payload of a power-of-two
+ * size fills its slab object instead of spilling into one twice its size.
+ */
 struct rustqueue_msg {
 	struct list_head node;
 	size_t len;
-	u8 data[] __counted_by(len);
+	/* @inline_data, or the payload's own allocation. */
+	u8 *data;
+	u8 inline_data[];
 };
+
+/* The largest message, header included, kept in a single allocation. */
+#define RUSTQUEUE_INLINE_MAX		256
 
 /* The queue shared by every open file. */
 struct rustqueue {
@@ -135,6 +144,44 @@ struct rustqueue_file {
 	bool eof;
 };
 
+static struct rustqueue_msg *rustqueue_msg_alloc(size_t len)
+{
+	struct rustqueue_msg *msg;
+	size_t size = struct_size(msg, inline_data, len);
+
+	if (size <= RUSTQUEUE_INLINE_MAX) {
+		msg = kmalloc(size, GFP_KERNEL_ACCOUNT);
+		if (!msg)
+			return NULL;
+		msg->data = msg->inline_data;
+	} else {
+		msg = kmalloc(sizeof(*msg), GFP_KERNEL_ACCOUNT);
+		if (!msg)
+			return NULL;
+		msg->data = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+		if (!msg->data) {
+			kfree(msg);
+			return NULL;
+		}
+	}
+	msg->len = len;
+	return msg;
+}
+
+static bool rustqueue_msg_is_inline(const struct rustqueue_msg *msg)
+{
+	return msg->data == msg->inline_data;
+}
+
+static void rustqueue_msg_free(struct rustqueue_msg *msg)
+{
+	if (!msg)
+		return;
+	if (!rustqueue_msg_is_inline(msg))
+		kvfree(msg->data);
+	kfree(msg);
+}
+
 static void rustqueue_queue_init(struct rustqueue *q)
 {
 	spin_lock_init(&q->lock);
@@ -156,7 +203,7 @@ static void rustqueue_queue_destroy(struct rustqueue *q)
 	struct rustqueue_msg *msg, *next;
 
 	list_for_each_entry_safe(msg, next, &q->msgs, node)
-		kvfree(msg);
+		rustqueue_msg_free(msg);
 	INIT_LIST_HEAD(&q->msgs);
 }
 
@@ -238,7 +285,7 @@ static void rustqueue_file_init(struct rustqueue_file *rf, struct rustqueue *q)
 /* Drops the message a default-mode reader had not finished. */
 static void rustqueue_file_destroy(struct rustqueue_file *rf)
 {
-	kvfree(rf->msg);
+	rustqueue_msg_free(rf->msg);
 	rf->msg = NULL;
 	mutex_destroy(&rf->lock);
 }
@@ -331,18 +378,17 @@ static ssize_t rustqueue_write(struct rustqueue *q, struct iov_iter *from,
 		return -EINVAL;
 	}
 
-	msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
+	msg = rustqueue_msg_alloc(len);
 	if (!msg)
 		return -ENOMEM;
-	msg->len = len;
 	if (!copy_from_iter_full(msg->data, len, from)) {
-		kvfree(msg);
+		rustqueue_msg_free(msg);
 		return -EFAULT;
 	}
 
 	ret = rustqueue_enqueue(q, msg, packet, nonblock);
 	if (ret) {
-		kvfree(msg);
+		rustqueue_msg_free(msg);
 		return ret;
 	}
 	return len;
@@ -448,7 +494,7 @@ static ssize_t rustqueue_read_stream(struct rustqueue_file *rf, struct iov_iter 
 
 	rf->pos += copied;
 	if (rf->pos == rf->msg->len) {
-		kvfree(rf->msg);
+		rustqueue_msg_free(rf->msg);
 		WRITE_ONCE(rf->msg, NULL);
 		WRITE_ONCE(rf->eof, true);
 	}
@@ -474,7 +520,7 @@ static ssize_t rustqueue_read_held(struct rustqueue_file *rf, struct iov_iter *t
 		return -EMSGSIZE;
 	if (copy_to_iter(rf->msg->data + rf->pos, rest, to) != rest)
 		return -EFAULT;
-	kvfree(rf->msg);
+	rustqueue_msg_free(rf->msg);
 	WRITE_ONCE(rf->msg, NULL);
 	return rest;
 }
@@ -504,7 +550,7 @@ static ssize_t rustqueue_read_packet(struct rustqueue_file *rf, struct iov_iter 
 		return -EFAULT;
 	}
 	count = rustqueue_commit(q, msg);
-	kvfree(msg);
+	rustqueue_msg_free(msg);
 	pr_debug("dequeued (%u remaining)\n", count);
 	return len;
 }

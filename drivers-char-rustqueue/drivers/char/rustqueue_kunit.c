@@ -167,7 +167,10 @@ static void rustqueue_test_too_long(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info.next_len, RUSTQUEUE_MAX_MSG_SIZE);
 }
 
-/* The largest message the limits allow takes kvmalloc()'s vmalloc path. */
+/*
+ * The largest message the limits allow: its payload is an allocation of its
+ * own, from vmalloc() when no contiguous megabyte is at hand.
+ */
 static void rustqueue_test_largest_message(struct kunit *test)
 {
 	struct rustqueue_test *t = test->priv;
