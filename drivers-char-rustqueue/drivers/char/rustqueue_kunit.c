@@ -319,17 +319,79 @@ static void rustqueue_test_parse(struct kunit *test)
 }
 
 /* Freeing a queue frees every message on it (kmemleak watches). */
+static struct rustqueue_msg *rq_front(struct rustqueue *q)
+{
+	struct rustqueue_msg *msg;
+
+	spin_lock(&q->lock);
+	msg = rustqueue_front_locked(q);
+	spin_unlock(&q->lock);
+	return msg;
+}
+
+/* A read message is kept for the next write of its size class, and only that. */
+static void rustqueue_test_spare(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	struct rustqueue_msg *spare;
+	const size_t big = 2 * PAGE_SIZE;
+	u8 *in, *out;
+
+	in = kunit_kmalloc(test, big, GFP_KERNEL);
+	out = kunit_kzalloc(test, big, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, in);
+	KUNIT_ASSERT_NOT_NULL(test, out);
+	memset(in, 'x', big);
+	rustqueue_set_max_msg_size(&t->q, big);
+
+	KUNIT_ASSERT_EQ(test, rq_write(&t->q, in, 64, true), 64);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, out, big, true), 64);
+	spare = t->q.spare;
+	KUNIT_ASSERT_NOT_NULL(test, spare);
+
+	/* The same size class: the spare carries the next message. */
+	in[0] = 'y';
+	KUNIT_ASSERT_EQ(test, rq_write(&t->q, in, 60, true), 60);
+	KUNIT_EXPECT_PTR_EQ(test, rq_front(&t->q), spare);
+	KUNIT_EXPECT_NULL(test, t->q.spare);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, out, big, true), 60);
+	KUNIT_EXPECT_MEMEQ(test, in, out, 60);
+	KUNIT_EXPECT_PTR_EQ(test, t->q.spare, spare);
+
+	/* Another class: a new allocation, with the payload on its own. */
+	KUNIT_ASSERT_EQ(test, rq_write(&t->q, in, PAGE_SIZE, true), PAGE_SIZE);
+	spare = rq_front(&t->q);
+	KUNIT_EXPECT_NULL(test, t->q.spare);
+	KUNIT_EXPECT_FALSE(test, rustqueue_msg_is_inline(spare));
+	KUNIT_EXPECT_EQ(test, spare->room, PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, out, big, true), PAGE_SIZE);
+	KUNIT_EXPECT_MEMEQ(test, in, out, PAGE_SIZE);
+	KUNIT_EXPECT_PTR_EQ(test, t->q.spare, spare);
+
+	/* A write the spare does not fit frees it; a payload over a page is not kept. */
+	KUNIT_ASSERT_EQ(test, rq_write(&t->q, in, big, true), big);
+	KUNIT_EXPECT_NULL(test, t->q.spare);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, out, big, true), big);
+	KUNIT_EXPECT_MEMEQ(test, in, out, big);
+	KUNIT_EXPECT_NULL(test, t->q.spare);
+}
+
 static void rustqueue_test_destroy_frees_messages(struct kunit *test)
 {
 	struct rustqueue_test *t = test->priv;
-	char buf[2];
+	char buf[8];
 
+	/* A spare message, one a reader holds and one still queued. */
+	KUNIT_ASSERT_EQ(test, rq_write_str(&t->q, "spare"), 5);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 5);
+	KUNIT_ASSERT_NOT_NULL(test, t->q.spare);
 	rq_write_str(&t->q, "left");
 	rq_write_str(&t->q, "behind");
-	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), false), 2);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, 2, false), 2);
 	rustqueue_file_destroy(&t->rf);
 	rustqueue_queue_destroy(&t->q);
 	KUNIT_EXPECT_TRUE(test, list_empty(&t->q.msgs));
+	KUNIT_EXPECT_NULL(test, t->q.spare);
 	KUNIT_EXPECT_NULL(test, t->rf.msg);
 	/* The exit function destroys them again: that must be harmless. */
 	rustqueue_queue_init(&t->q);
@@ -350,6 +412,7 @@ static struct kunit_case rustqueue_test_cases[] = {
 	KUNIT_CASE(rustqueue_test_put_back),
 	KUNIT_CASE(rustqueue_test_set_capacity),
 	KUNIT_CASE(rustqueue_test_parse),
+	KUNIT_CASE(rustqueue_test_spare),
 	KUNIT_CASE(rustqueue_test_destroy_frees_messages),
 	{}
 };
