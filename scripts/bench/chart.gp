@@ -9,6 +9,7 @@ set xlabel "message size (bytes)"
 set ylabel "messages per second"
 set logscale x 2
 set logscale y 10
+set xrange [12:5600]
 set xtics (16, 64, 256, 1024, 4096)
 set format y "%.0s%c"
 set grid xtics ytics
