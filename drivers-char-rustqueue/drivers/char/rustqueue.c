@@ -7,24 +7,31 @@
  * (default 4096).  Both limits are set at run time in
  * /sys/class/misc/rustqueue/.  The interface started as that of the
  * rustqueue Rust teaching module, which this driver carries into the kernel
- * tree as C; an open without O_DIRECT still behaves exactly like it.
+ * tree as C; an open without O_DIRECT keeps the module's interface.
+ *
+ * A place of the capacity is taken by each queued message, by each write
+ * from the moment it found room until its message is queued, and by each
+ * message a default-mode file began to read until it is read or the file
+ * closed: the capacity bounds the memory the queue pins.
  *
  * write(), in both modes: the bytes of one call (all segments of a writev())
  *   become one message at the tail of the queue, and the call returns their
  *   count.  A write of zero bytes returns 0 and queues nothing.  A message
- *   longer than max_msg_size fails with EINVAL before anything is allocated
- *   or copied; an unreadable buffer gives EFAULT.  A failed write queues
- *   nothing.
+ *   longer than max_msg_size fails with EINVAL, and a write that finds no
+ *   place fails or waits, before anything is allocated or copied; an
+ *   unreadable buffer gives EFAULT.  A failed write queues nothing.
  *
  * Default mode (the original's):
  *   - a write to a full queue fails with ENOSPC;
  *   - the first read() of an open file that finds the queue non-empty
  *     dequeues the front message and keeps it with that file.  Reads then
- *     stream it out over as many calls as the buffer size needs, and once it
- *     is consumed every further read() of that file returns 0 (end of file).
- *     A read() from an empty queue returns 0 and leaves the file as it was.
- *     A message that was taken but not fully read is dropped on close().
- *   Nothing blocks: a full queue is an error, an empty one an end of file.
+ *     stream it out over as many calls as the buffer size needs; every
+ *     further default-mode read() of that file returns 0 (end of file),
+ *     also after switching to packet mode and back.  A read() from an
+ *     empty queue returns 0 and leaves the file as it was.  A message that
+ *     was taken but not fully read is dropped on close().
+ *   Nothing waits for a message or for room: a full queue is an error, an
+ *   empty one an end of file.
  *
  * Packet mode, chosen per open file with O_DIRECT at open() or later with
  * fcntl(F_SETFL), as for a pipe (see pipe(2)):
@@ -36,12 +43,15 @@
  *   - a signal ends a blocked call with ERESTARTSYS (EINTR, or a restart
  *     under SA_RESTART) and nothing is queued or dequeued by it.
  *
- * Every message goes to exactly one reader, in FIFO order.  poll() reports
- * EPOLLIN when a read() would return data at once and EPOLLOUT when the
- * queue has room.  The RUSTQUEUE_IOC_INFO ioctl of <linux/rustqueue.h>
- * returns a snapshot of the queue and its counters; FIONREAD gives the
- * length of the next message.  The device is a stream: lseek(), pread()
- * and pwrite() fail with ESPIPE.
+ * Every message goes to exactly one reader, in FIFO order: readers take
+ * turns under a mutex, as a pipe's do, and a message leaves the queue only
+ * once its copy to the reader succeeded.  poll() reports, for a file open
+ * for reading, EPOLLIN when a read() would not wait (a default-mode file
+ * that has taken no message waits for one), and for a file open for
+ * writing, EPOLLOUT when a place is free.  The RUSTQUEUE_IOC_INFO ioctl of
+ * <linux/rustqueue.h> returns a snapshot of the queue and its counters;
+ * FIONREAD gives the length of the next message.  The device is a stream:
+ * lseek(), pread() and pwrite() fail with ESPIPE.
  *
  * From a shell:
  *
@@ -55,8 +65,6 @@
  *	write(fd, msg, len);			// one message, waits for room
  *	n = read(fd, buf, sizeof(buf));		// one whole message, or waits
  */
-
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cleanup.h>
 #include <linux/device.h>
@@ -76,12 +84,14 @@
 #include <linux/uio.h>
 #include <linux/wait.h>
 
+#include <kunit/static_stub.h>
+
 #include <asm/ioctls.h>
 
 #include <linux/rustqueue.h>
 
 #define CREATE_TRACE_POINTS
-#include <trace/events/rustqueue.h>
+#include "rustqueue_trace.h"
 
 #define RUSTQUEUE_CAPACITY		16
 #define RUSTQUEUE_CAPACITY_MAX		65536
@@ -110,6 +120,14 @@ struct rustqueue_msg {
 
 /* The queue shared by every open file. */
 struct rustqueue {
+	/* Names the queue in tracepoints. */
+	const char *name;
+	/*
+	 * Readers take turns: the holder owns the front message, which stays
+	 * queued while it is copied out and leaves only once the copy
+	 * succeeded, so a failed copy cannot let a later message overtake it.
+	 */
+	struct mutex read_lock;
 	/*
 	 * Serialises every change to the queue and its counters.  Held for a
 	 * few list and counter updates only: nothing under it sleeps, copies
@@ -121,12 +139,14 @@ struct rustqueue {
 	wait_queue_head_t wr_wait;
 	/* Protected by @lock. */
 	struct list_head msgs;
-	/*
-	 * Messages on @msgs plus those a packet reader has taken off it and
-	 * is still copying out: a message leaves the queue when its read
-	 * succeeds, and goes back to the front when the copy fails.
-	 */
+	/* Messages on @msgs. */
 	unsigned int count;
+	/*
+	 * Places taken outside @msgs: by writes between rustqueue_reserve()
+	 * and rustqueue_push(), and by messages default-mode files hold.
+	 * @count + @in_flight never exceeds @capacity.
+	 */
+	unsigned int in_flight;
 	unsigned int capacity;
 	unsigned int max_msg_size;
 	u64 bytes;
@@ -152,6 +172,7 @@ struct rustqueue_file {
 	/* Protected by @lock; poll() peeks at them without it. */
 	struct rustqueue_msg *msg;
 	size_t pos;
+	/* A default-mode read() took this file's one message. */
 	bool eof;
 };
 
@@ -162,6 +183,8 @@ static bool rustqueue_msg_is_inline(const struct rustqueue_msg *msg)
 
 static void rustqueue_msg_free(struct rustqueue_msg *msg)
 {
+	KUNIT_STATIC_STUB_REDIRECT(rustqueue_msg_free, msg);
+
 	if (!msg)
 		return;
 	if (!rustqueue_msg_is_inline(msg))
@@ -217,13 +240,16 @@ static void rustqueue_msg_recycle(struct rustqueue *q, struct rustqueue_msg *msg
 	rustqueue_msg_free(msg);
 }
 
-static void rustqueue_queue_init(struct rustqueue *q)
+static void rustqueue_queue_init(struct rustqueue *q, const char *name)
 {
+	q->name = name;
+	mutex_init(&q->read_lock);
 	spin_lock_init(&q->lock);
 	init_waitqueue_head(&q->rd_wait);
 	init_waitqueue_head(&q->wr_wait);
 	INIT_LIST_HEAD(&q->msgs);
 	q->count = 0;
+	q->in_flight = 0;
 	q->capacity = RUSTQUEUE_CAPACITY;
 	q->max_msg_size = RUSTQUEUE_MAX_MSG_SIZE;
 	q->bytes = 0;
@@ -243,6 +269,7 @@ static void rustqueue_queue_destroy(struct rustqueue *q)
 	INIT_LIST_HEAD(&q->msgs);
 	rustqueue_msg_free(q->spare);
 	q->spare = NULL;
+	mutex_destroy(&q->read_lock);
 }
 
 /* Lockless checks for wait conditions and poll(); the lock decides. */
@@ -253,7 +280,14 @@ static bool rustqueue_has_msg(struct rustqueue *q)
 
 static bool rustqueue_has_room(struct rustqueue *q)
 {
-	return READ_ONCE(q->count) < READ_ONCE(q->capacity);
+	return READ_ONCE(q->count) + READ_ONCE(q->in_flight) < READ_ONCE(q->capacity);
+}
+
+static bool rustqueue_has_room_locked(struct rustqueue *q)
+{
+	lockdep_assert_held(&q->lock);
+
+	return q->count + q->in_flight < q->capacity;
 }
 
 /*
@@ -271,28 +305,6 @@ static void rustqueue_wake_writers(struct rustqueue *q)
 {
 	if (wq_has_sleeper(&q->wr_wait))
 		wake_up_interruptible_poll(&q->wr_wait, EPOLLOUT | EPOLLWRNORM);
-}
-
-static void rustqueue_push_locked(struct rustqueue *q, struct rustqueue_msg *msg)
-{
-	lockdep_assert_held(&q->lock);
-
-	list_add_tail(&msg->node, &q->msgs);
-	WRITE_ONCE(q->count, q->count + 1);
-	q->bytes += msg->len;
-	q->enqueued++;
-	trace_rustqueue_enqueue(msg->len, q->count);
-}
-
-/* A reader owns @msg from now on: release its slot. */
-static void rustqueue_commit_locked(struct rustqueue *q, struct rustqueue_msg *msg)
-{
-	lockdep_assert_held(&q->lock);
-
-	WRITE_ONCE(q->count, q->count - 1);
-	q->bytes -= msg->len;
-	q->dequeued++;
-	trace_rustqueue_dequeue(msg->len, q->count);
 }
 
 /* The message at the front of the queue, or NULL. */
@@ -320,11 +332,41 @@ static void rustqueue_file_init(struct rustqueue_file *rf, struct rustqueue *q)
 	rf->eof = false;
 }
 
+/* Give back a place taken by rustqueue_reserve() or held by a file. */
+static void rustqueue_release_place(struct rustqueue *q)
+{
+	scoped_guard(spinlock, &q->lock)
+		WRITE_ONCE(q->in_flight, q->in_flight - 1);
+	rustqueue_wake_writers(q);
+}
+
+/*
+ * A reader is done with @msg, taken off the queue by rustqueue_pop(): the
+ * message goes first, then its place, so that the memory of the queue
+ * never exceeds what its places allow.
+ */
+static void rustqueue_msg_done(struct rustqueue *q, struct rustqueue_msg *msg)
+{
+	rustqueue_msg_recycle(q, msg);
+	rustqueue_release_place(q);
+}
+
+/* The file is done with the message it held: free it and its place. */
+static void rustqueue_file_drop_msg(struct rustqueue_file *rf)
+{
+	lockdep_assert_held(&rf->lock);
+
+	rustqueue_msg_done(rf->q, rf->msg);
+	WRITE_ONCE(rf->msg, NULL);
+}
+
 /* Drops the message a default-mode reader had not finished. */
 static void rustqueue_file_destroy(struct rustqueue_file *rf)
 {
-	rustqueue_msg_free(rf->msg);
-	rf->msg = NULL;
+	scoped_guard(mutex, &rf->lock) {
+		if (rf->msg)
+			rustqueue_file_drop_msg(rf);
+	}
 	mutex_destroy(&rf->lock);
 }
 
@@ -358,24 +400,27 @@ static bool rustqueue_nonblock(struct kiocb *iocb)
 }
 
 /*
- * Queue @msg, waiting for room in packet mode unless the caller must not
- * block.  Returns 0 once queued; otherwise the caller still owns @msg.
+ * Take a place for a message of @len bytes, before anything is allocated or
+ * copied: wait for one in packet mode unless the caller must not block.
  */
-static int rustqueue_enqueue(struct rustqueue *q, struct rustqueue_msg *msg,
-			     bool packet, bool nonblock)
+static int rustqueue_reserve(struct rustqueue *q, size_t len, bool packet, bool nonblock)
 {
-	size_t len = msg->len;
 	bool waited = false;
-	unsigned int count;
-	bool room;
+	int ret = 0;
 
 	spin_lock(&q->lock);
-	while (q->count >= q->capacity) {
+	for (;;) {
+		if (len > q->max_msg_size) {
+			ret = -EINVAL;
+			break;
+		}
+		if (rustqueue_has_room_locked(q)) {
+			WRITE_ONCE(q->in_flight, q->in_flight + 1);
+			break;
+		}
 		if (!packet || nonblock) {
-			q->rejected++;
-			spin_unlock(&q->lock);
-			pr_debug("queue full, rejecting write\n");
-			return packet ? -EAGAIN : -ENOSPC;
+			ret = packet ? -EAGAIN : -ENOSPC;
+			break;
 		}
 		spin_unlock(&q->lock);
 		if (wait_event_interruptible_exclusive(q->wr_wait, rustqueue_has_room(q)))
@@ -383,16 +428,35 @@ static int rustqueue_enqueue(struct rustqueue *q, struct rustqueue_msg *msg,
 		waited = true;
 		spin_lock(&q->lock);
 	}
-	rustqueue_push_locked(q, msg);
-	count = q->count;
-	room = count < q->capacity;
+	if (ret)
+		q->rejected++;
+	spin_unlock(&q->lock);
+
+	/* A wakeup picked this writer alone: pass on what room is left. */
+	if (waited && rustqueue_has_room(q))
+		rustqueue_wake_writers(q);
+	return ret;
+}
+
+/* Queue @msg in the place rustqueue_reserve() took for it. */
+static int rustqueue_push(struct rustqueue *q, struct rustqueue_msg *msg)
+{
+	spin_lock(&q->lock);
+	/* The limit holds from the moment its store returns. */
+	if (msg->len > q->max_msg_size) {
+		q->rejected++;
+		spin_unlock(&q->lock);
+		return -EINVAL;
+	}
+	list_add_tail(&msg->node, &q->msgs);
+	WRITE_ONCE(q->in_flight, q->in_flight - 1);
+	WRITE_ONCE(q->count, q->count + 1);
+	q->bytes += msg->len;
+	q->enqueued++;
+	trace_rustqueue_enqueue(q->name, msg->len, q->count);
 	spin_unlock(&q->lock);
 
 	rustqueue_wake_readers(q);
-	/* A wakeup picked this writer alone: pass on what room is left. */
-	if (waited && room)
-		rustqueue_wake_writers(q);
-	pr_debug("enqueued %zu bytes (%u in queue)\n", len, count);
 	return 0;
 }
 
@@ -409,27 +473,29 @@ static ssize_t rustqueue_write(struct rustqueue *q, struct iov_iter *from,
 
 	if (!len)
 		return 0;
-	/* Decide from the length alone: nothing is allocated for a bad size. */
-	if (len > READ_ONCE(q->max_msg_size)) {
-		scoped_guard(spinlock, &q->lock)
-			q->rejected++;
-		return -EINVAL;
-	}
+	ret = rustqueue_reserve(q, len, packet, nonblock);
+	if (ret)
+		return ret;
 
 	msg = rustqueue_msg_alloc(q, len);
-	if (!msg)
-		return -ENOMEM;
+	if (!msg) {
+		ret = -ENOMEM;
+		goto out_release;
+	}
 	if (!copy_from_iter_full(msg->data, len, from)) {
-		rustqueue_msg_recycle(q, msg);
-		return -EFAULT;
+		ret = -EFAULT;
+		goto out_free_msg;
 	}
-
-	ret = rustqueue_enqueue(q, msg, packet, nonblock);
-	if (ret) {
-		rustqueue_msg_recycle(q, msg);
-		return ret;
-	}
+	ret = rustqueue_push(q, msg);
+	if (ret)
+		goto out_free_msg;
 	return len;
+
+out_free_msg:
+	rustqueue_msg_recycle(q, msg);
+out_release:
+	rustqueue_release_place(q);
+	return ret;
 }
 
 static ssize_t rustqueue_write_iter(struct kiocb *iocb, struct iov_iter *from)
@@ -441,102 +507,132 @@ static ssize_t rustqueue_write_iter(struct kiocb *iocb, struct iov_iter *from)
 }
 
 /*
- * Take the front message off the list for a reader with room for @size
- * bytes, waiting for one unless @nonblock.  Its slot stays taken until
- * rustqueue_commit() or rustqueue_put_back().
+ * Become the reader of the queue: returns its front message with
+ * @q->read_lock held, waiting for one unless @nonblock.  The message stays
+ * queued and first until rustqueue_pop(); rustqueue_unlock_front() ends
+ * the turn.  @waited tells whether this reader slept for the message.
  */
-static struct rustqueue_msg *rustqueue_take(struct rustqueue *q, size_t size, bool nonblock)
+static struct rustqueue_msg *rustqueue_lock_front(struct rustqueue *q, bool nonblock,
+						  bool *waited)
 {
 	struct rustqueue_msg *msg;
-	bool waited = false;
-	bool more;
 
-	spin_lock(&q->lock);
-	while (!(msg = rustqueue_front_locked(q))) {
-		spin_unlock(&q->lock);
+	*waited = false;
+	if (mutex_lock_interruptible(&q->read_lock))
+		return ERR_PTR(-ERESTARTSYS);
+	for (;;) {
+		scoped_guard(spinlock, &q->lock)
+			msg = rustqueue_front_locked(q);
+		if (msg)
+			return msg;
+		mutex_unlock(&q->read_lock);
 		if (nonblock)
 			return ERR_PTR(-EAGAIN);
 		if (wait_event_interruptible_exclusive(q->rd_wait, rustqueue_has_msg(q)))
 			return ERR_PTR(-ERESTARTSYS);
-		waited = true;
-		spin_lock(&q->lock);
+		*waited = true;
+		if (mutex_lock_interruptible(&q->read_lock)) {
+			/* Pass on the wakeup this reader was picked for. */
+			rustqueue_wake_readers(q);
+			return ERR_PTR(-ERESTARTSYS);
+		}
 	}
-	if (msg->len > size) {
-		msg = ERR_PTR(-EMSGSIZE);
-		more = true;
-	} else {
-		list_del(&msg->node);
-		more = rustqueue_has_msg(q);
-	}
-	spin_unlock(&q->lock);
+}
 
+static void rustqueue_unlock_front(struct rustqueue *q, bool waited)
+{
+	mutex_unlock(&q->read_lock);
 	/* A wakeup picked this reader alone: pass on what it leaves. */
-	if (waited && more)
+	if (waited && rustqueue_has_msg(q))
 		rustqueue_wake_readers(q);
-	return msg;
 }
 
-/* The copy to the reader failed: nothing is lost, @msg is first again. */
-static void rustqueue_put_back(struct rustqueue *q, struct rustqueue_msg *msg)
+/*
+ * The reader's copy of the front message @msg succeeded: take it off the
+ * queue.  The message keeps its place until rustqueue_msg_done(), for a
+ * default-mode file until it has read the message to the end or is closed.
+ */
+static void rustqueue_pop(struct rustqueue *q, struct rustqueue_msg *msg)
 {
-	scoped_guard(spinlock, &q->lock)
-		list_add(&msg->node, &q->msgs);
-	rustqueue_wake_readers(q);
-}
-
-/* The reader has @msg: free its slot.  Returns the messages left. */
-static unsigned int rustqueue_commit(struct rustqueue *q, struct rustqueue_msg *msg)
-{
-	unsigned int count;
+	lockdep_assert_held(&q->read_lock);
 
 	scoped_guard(spinlock, &q->lock) {
-		rustqueue_commit_locked(q, msg);
-		count = q->count;
+		list_del(&msg->node);
+		WRITE_ONCE(q->count, q->count - 1);
+		WRITE_ONCE(q->in_flight, q->in_flight + 1);
+		q->bytes -= msg->len;
+		q->dequeued++;
+		trace_rustqueue_dequeue(q->name, msg->len, q->count);
 	}
-	rustqueue_wake_writers(q);
-	return count;
 }
 
-/* Default mode: stream this file's message out, taking one if it has none. */
-static ssize_t rustqueue_read_stream(struct rustqueue_file *rf, struct iov_iter *to)
+/* Default mode: take the front message for this file and copy what fits. */
+static ssize_t rustqueue_read_first(struct rustqueue_file *rf, struct iov_iter *to)
 {
 	struct rustqueue *q = rf->q;
 	struct rustqueue_msg *msg;
-	unsigned int count;
+	size_t copied;
+	bool waited;
+
+	lockdep_assert_held(&rf->lock);
+
+	msg = rustqueue_lock_front(q, true, &waited);
+	if (msg == ERR_PTR(-EAGAIN))
+		return 0;	/* the queue is empty: end of file, for now */
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	copied = copy_to_iter(msg->data, msg->len, to);
+	if (!copied) {
+		/* Nothing reached the reader: the message stays first. */
+		rustqueue_unlock_front(q, waited);
+		return -EFAULT;
+	}
+	rustqueue_pop(q, msg);
+	rustqueue_unlock_front(q, waited);
+
+	/* One message per open file, also across F_SETFL to packet and back. */
+	WRITE_ONCE(rf->eof, true);
+	if (copied < msg->len) {
+		rf->pos = copied;
+		WRITE_ONCE(rf->msg, msg);
+	} else {
+		rustqueue_msg_done(q, msg);
+	}
+	return copied;
+}
+
+/* Default mode: stream this file's message out, taking one if it has none. */
+static ssize_t rustqueue_read_stream_locked(struct rustqueue_file *rf, struct iov_iter *to)
+{
 	size_t copied;
 
-	guard(mutex)(&rf->lock);
+	lockdep_assert_held(&rf->lock);
 
 	if (rf->msg) {
-		/* The message is this file's: copy without the queue lock. */
+		/* The message is this file's: copy without the queue's locks. */
 		copied = copy_to_iter(rf->msg->data + rf->pos, rf->msg->len - rf->pos, to);
 		if (!copied)
 			return -EFAULT;
-	} else {
-		if (rf->eof)
-			return 0;
-		msg = rustqueue_take(q, SIZE_MAX, true);
-		if (IS_ERR(msg))
-			return 0;	/* -EAGAIN: the queue is empty */
-		copied = copy_to_iter(msg->data, msg->len, to);
-		if (!copied) {
-			/* Nothing reached the reader: the message stays first. */
-			rustqueue_put_back(q, msg);
-			return -EFAULT;
-		}
-		count = rustqueue_commit(q, msg);
-		pr_debug("dequeued (%u remaining)\n", count);
-		WRITE_ONCE(rf->msg, msg);
-		rf->pos = 0;
+		rf->pos += copied;
+		if (rf->pos == rf->msg->len)
+			rustqueue_file_drop_msg(rf);
+		return copied;
 	}
+	if (rf->eof)
+		return 0;
+	return rustqueue_read_first(rf, to);
+}
 
-	rf->pos += copied;
-	if (rf->pos == rf->msg->len) {
-		rustqueue_msg_recycle(q, rf->msg);
-		WRITE_ONCE(rf->msg, NULL);
-		WRITE_ONCE(rf->eof, true);
-	}
-	return copied;
+/* A signal ends the wait for another thread's read of this file. */
+static ssize_t rustqueue_read_stream(struct rustqueue_file *rf, struct iov_iter *to)
+{
+	ssize_t ret;
+
+	if (mutex_lock_interruptible(&rf->lock))
+		return -ERESTARTSYS;
+	ret = rustqueue_read_stream_locked(rf, to);
+	mutex_unlock(&rf->lock);
+	return ret;
 }
 
 /*
@@ -550,16 +646,16 @@ static ssize_t rustqueue_read_held(struct rustqueue_file *rf, struct iov_iter *t
 	if (!READ_ONCE(rf->msg))
 		return 0;
 
-	guard(mutex)(&rf->lock);
-	if (!rf->msg)
-		return 0;
-	rest = rf->msg->len - rf->pos;
-	if (rest > iov_iter_count(to))
-		return -EMSGSIZE;
-	if (copy_to_iter(rf->msg->data + rf->pos, rest, to) != rest)
-		return -EFAULT;
-	rustqueue_msg_recycle(rf->q, rf->msg);
-	WRITE_ONCE(rf->msg, NULL);
+	scoped_cond_guard(mutex_intr, return -ERESTARTSYS, &rf->lock) {
+		if (!rf->msg)
+			return 0;
+		rest = rf->msg->len - rf->pos;
+		if (rest > iov_iter_count(to))
+			return -EMSGSIZE;
+		if (copy_to_iter(rf->msg->data + rf->pos, rest, to) != rest)
+			return -EFAULT;
+		rustqueue_file_drop_msg(rf);
+	}
 	return rest;
 }
 
@@ -569,28 +665,30 @@ static ssize_t rustqueue_read_packet(struct rustqueue_file *rf, struct iov_iter 
 {
 	struct rustqueue *q = rf->q;
 	struct rustqueue_msg *msg;
-	unsigned int count;
+	bool waited;
 	ssize_t ret;
-	size_t len;
 
 	ret = rustqueue_read_held(rf, to);
 	if (ret)
 		return ret;
 
-	msg = rustqueue_take(q, iov_iter_count(to), nonblock);
+	msg = rustqueue_lock_front(q, nonblock, &waited);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 
-	/* Off the list, the message is this reader's: copy without the lock. */
-	len = msg->len;
-	if (copy_to_iter(msg->data, len, to) != len) {
-		rustqueue_put_back(q, msg);
-		return -EFAULT;
-	}
-	count = rustqueue_commit(q, msg);
-	rustqueue_msg_recycle(q, msg);
-	pr_debug("dequeued (%u remaining)\n", count);
-	return len;
+	/* The front stays the front under read_lock: copy without q->lock. */
+	ret = msg->len;
+	if (msg->len > iov_iter_count(to))
+		ret = -EMSGSIZE;
+	else if (copy_to_iter(msg->data, msg->len, to) != msg->len)
+		ret = -EFAULT;
+	else
+		rustqueue_pop(q, msg);
+	rustqueue_unlock_front(q, waited);
+
+	if (ret > 0)
+		rustqueue_msg_done(q, msg);
+	return ret;
 }
 
 static ssize_t rustqueue_read_iter(struct kiocb *iocb, struct iov_iter *to)
@@ -604,46 +702,59 @@ static ssize_t rustqueue_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return rustqueue_read_stream(rf, to);
 }
 
-/* Would a read() of @file return data without blocking? */
+/*
+ * Would a read() of @file not wait?  A default-mode file that has taken no
+ * message reads 0 from an empty queue at once, but is reported readable
+ * only once a message is queued, so that "poll, then read" gets one.
+ */
 static bool rustqueue_file_readable(struct file *file)
 {
 	struct rustqueue_file *rf = file->private_data;
 
 	if (READ_ONCE(rf->msg))
 		return true;
+	/* End of file: read() returns 0 at once, and for good. */
 	if (!(file->f_flags & O_DIRECT) && READ_ONCE(rf->eof))
-		return false;
+		return true;
 	return rustqueue_has_msg(rf->q);
 }
 
+/* As pipe_poll(): each direction only for a file open for it. */
 static __poll_t rustqueue_poll(struct file *file, poll_table *wait)
 {
 	struct rustqueue_file *rf = file->private_data;
 	struct rustqueue *q = rf->q;
 	__poll_t mask = 0;
 
-	poll_wait(file, &q->rd_wait, wait);
-	poll_wait(file, &q->wr_wait, wait);
-
-	if (rustqueue_file_readable(file))
-		mask |= EPOLLIN | EPOLLRDNORM;
-	if (rustqueue_has_room(q))
-		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (file->f_mode & FMODE_READ) {
+		poll_wait(file, &q->rd_wait, wait);
+		if (rustqueue_file_readable(file))
+			mask |= EPOLLIN | EPOLLRDNORM;
+	}
+	if (file->f_mode & FMODE_WRITE) {
+		poll_wait(file, &q->wr_wait, wait);
+		if (rustqueue_has_room(q))
+			mask |= EPOLLOUT | EPOLLWRNORM;
+	}
 	return mask;
 }
 
-/* FIONREAD: the bytes the next read() of @file returns, given the room. */
+/*
+ * FIONREAD: the bytes the next read() of @file returns, given the room;
+ * -ERESTARTSYS when a signal ends the wait for another reader of @file.
+ */
 static int rustqueue_next_len(struct file *file)
 {
 	struct rustqueue_file *rf = file->private_data;
 	struct rustqueue *q = rf->q;
 	size_t len;
 
-	guard(mutex)(&rf->lock);
-	if (rf->msg)
-		return rf->msg->len - rf->pos;
-	if (!(file->f_flags & O_DIRECT) && rf->eof)
-		return 0;
+	scoped_cond_guard(mutex_intr, return -ERESTARTSYS, &rf->lock) {
+		if (rf->msg)
+			return rf->msg->len - rf->pos;
+		if (!(file->f_flags & O_DIRECT) && rf->eof)
+			return 0;
+	}
 
 	spin_lock(&q->lock);
 	len = rustqueue_front_len_locked(q);
@@ -659,6 +770,7 @@ static void rustqueue_get_info(struct rustqueue *q, struct rustqueue_info *info)
 	info->capacity = q->capacity;
 	info->max_msg_size = q->max_msg_size;
 	info->count = q->count;
+	info->in_flight = q->in_flight;
 	info->next_len = rustqueue_front_len_locked(q);
 	info->bytes = q->bytes;
 	info->enqueued = q->enqueued;
@@ -672,6 +784,7 @@ static long rustqueue_ioctl(struct file *file, unsigned int cmd, unsigned long a
 	struct rustqueue_file *rf = file->private_data;
 	void __user *argp = (void __user *)arg;
 	struct rustqueue_info info;
+	int len;
 
 	switch (cmd) {
 	case RUSTQUEUE_IOC_INFO:
@@ -680,7 +793,10 @@ static long rustqueue_ioctl(struct file *file, unsigned int cmd, unsigned long a
 			return -EFAULT;
 		return 0;
 	case FIONREAD:
-		return put_user(rustqueue_next_len(file), (int __user *)argp);
+		len = rustqueue_next_len(file);
+		if (len < 0)
+			return len;
+		return put_user(len, (int __user *)argp);
 	default:
 		return -ENOTTY;
 	}
@@ -695,7 +811,6 @@ static const struct file_operations rustqueue_fops = {
 	.poll		= rustqueue_poll,
 	.unlocked_ioctl	= rustqueue_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= noop_llseek,
 };
 
 /* sysfs: /sys/class/misc/rustqueue/, see Documentation/ABI. */
@@ -706,11 +821,11 @@ static int rustqueue_parse(const char *buf, unsigned int max, unsigned int *val)
 	return 0;
 }
 
-/* Returns -EBUSY when more than @val messages are queued. */
+/* Returns -EBUSY when more than @val places are taken. */
 static int rustqueue_set_capacity(struct rustqueue *q, unsigned int val)
 {
 	scoped_guard(spinlock, &q->lock) {
-		if (val < q->count)
+		if (val < q->count + q->in_flight)
 			return -EBUSY;
 		WRITE_ONCE(q->capacity, val);
 	}
@@ -719,7 +834,10 @@ static int rustqueue_set_capacity(struct rustqueue *q, unsigned int val)
 	return 0;
 }
 
-/* Messages already queued keep their length. */
+/*
+ * Messages already queued keep their length; a write still copying its
+ * message is checked again when it queues it (rustqueue_push()).
+ */
 static void rustqueue_set_max_msg_size(struct rustqueue *q, unsigned int val)
 {
 	spin_lock(&q->lock);
@@ -833,14 +951,11 @@ static int __init rustqueue_init(void)
 {
 	int ret;
 
-	rustqueue_queue_init(&rustqueue);
+	rustqueue_queue_init(&rustqueue, KBUILD_MODNAME);
 	ret = misc_register(&rustqueue_misc);
-	if (ret) {
+	if (ret)
 		rustqueue_queue_destroy(&rustqueue);
-		return ret;
-	}
-	pr_debug("module loaded (capacity %u messages)\n", RUSTQUEUE_CAPACITY);
-	return 0;
+	return ret;
 }
 module_init(rustqueue_init);
 

@@ -6,11 +6,14 @@
  * is set; the suite runs when the driver loads.
  */
 
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 
 struct rustqueue_test {
 	struct rustqueue q;
 	struct rustqueue_file rf;
+	/* Messages freed, counted by rq_count_free() where a case installs it. */
+	unsigned int freed;
 };
 
 static int rustqueue_test_init(struct kunit *test)
@@ -20,7 +23,7 @@ static int rustqueue_test_init(struct kunit *test)
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
-	rustqueue_queue_init(&t->q);
+	rustqueue_queue_init(&t->q, "kunit");
 	rustqueue_file_init(&t->rf, &t->q);
 	test->priv = t;
 	return 0;
@@ -57,6 +60,18 @@ static ssize_t rq_read(struct rustqueue_file *rf, void *buf, size_t size, bool p
 	if (packet)
 		return rustqueue_read_packet(rf, &to, true);
 	return rustqueue_read_stream(rf, &to);
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(rq_kvfree, kvfree, const void *);
+
+/* A zeroed buffer of @size bytes, freed when the case ends. */
+static u8 *rq_buffer(struct kunit *test, size_t size)
+{
+	u8 *buf = kvzalloc(size, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, rq_kvfree, buf), 0);
+	return buf;
 }
 
 static struct rustqueue_info rq_info(struct rustqueue *q)
@@ -109,6 +124,8 @@ static void rustqueue_test_accounting(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info.dequeued, 1);
 	KUNIT_EXPECT_EQ(test, info.next_len, 5);
 	KUNIT_EXPECT_EQ(test, info.rejected, 0);
+	KUNIT_EXPECT_EQ(test, info.in_flight, 0);
+	KUNIT_EXPECT_EQ(test, info.pad, 0);
 	KUNIT_EXPECT_MEMEQ(test, info.reserved, zero, sizeof(zero));
 }
 
@@ -148,10 +165,8 @@ static void rustqueue_test_too_long(struct kunit *test)
 {
 	struct rustqueue_test *t = test->priv;
 	struct rustqueue_info info;
-	char *buf;
+	u8 *buf = rq_buffer(test, RUSTQUEUE_MAX_MSG_SIZE + 1);
 
-	buf = kunit_kzalloc(test, RUSTQUEUE_MAX_MSG_SIZE + 1, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, buf);
 	KUNIT_EXPECT_EQ(test, rq_write(&t->q, buf, RUSTQUEUE_MAX_MSG_SIZE + 1, false), -EINVAL);
 	KUNIT_EXPECT_EQ(test, rq_write(&t->q, buf, RUSTQUEUE_MAX_MSG_SIZE, false),
 			RUSTQUEUE_MAX_MSG_SIZE);
@@ -169,19 +184,17 @@ static void rustqueue_test_too_long(struct kunit *test)
 
 /*
  * The largest message the limits allow: its payload is an allocation of its
- * own, from vmalloc() when no contiguous megabyte is at hand.
+ * own, from vmalloc() when no contiguous megabyte is at hand.  So are the
+ * test's buffers: an order-8 kmalloc() can fail on a fragmented system.
  */
 static void rustqueue_test_largest_message(struct kunit *test)
 {
 	struct rustqueue_test *t = test->priv;
 	size_t len = RUSTQUEUE_MAX_MSG_SIZE_MAX;
-	u8 *in, *out;
+	u8 *in = rq_buffer(test, len);
+	u8 *out = rq_buffer(test, len);
 	size_t i;
 
-	in = kunit_kmalloc(test, len, GFP_KERNEL);
-	out = kunit_kzalloc(test, len, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, in);
-	KUNIT_ASSERT_NOT_NULL(test, out);
 	for (i = 0; i < len; i++)
 		in[i] = i * 7 + (i >> 8);
 
@@ -261,29 +274,91 @@ static void rustqueue_test_held_rest_is_next_packet(struct kunit *test)
 	KUNIT_EXPECT_MEMEQ(test, buf, "after", 5);
 }
 
-/* A taken message keeps its slot; put back, it is first again. */
-static void rustqueue_test_put_back(struct kunit *test)
+/*
+ * A message a default-mode file began to read keeps its place until the
+ * file has read it or drops it: open files cannot pin memory beyond the
+ * capacity.
+ */
+static void rustqueue_test_held_message_keeps_place(struct kunit *test)
 {
 	struct rustqueue_test *t = test->priv;
-	struct rustqueue_msg *msg;
+	struct rustqueue_info info;
 	char buf[16];
 
 	rustqueue_set_capacity(&t->q, 2);
-	rq_write_str(&t->q, "A");
+	rq_write_str(&t->q, "0123456789");
 	rq_write_str(&t->q, "B");
-	msg = rustqueue_take(&t->q, sizeof(buf), true);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, msg);
-	KUNIT_EXPECT_EQ(test, msg->data[0], 'A');
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).count, 2);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, 4, false), 4);
+	info = rq_info(&t->q);
+	KUNIT_EXPECT_EQ(test, info.count, 1);
+	KUNIT_EXPECT_EQ(test, info.in_flight, 1);
+	KUNIT_EXPECT_EQ(test, info.dequeued, 1);
 	KUNIT_EXPECT_EQ(test, rq_write_str(&t->q, "C"), -ENOSPC);
-	rustqueue_put_back(&t->q, msg);
+	KUNIT_EXPECT_EQ(test, rustqueue_set_capacity(&t->q, 1), -EBUSY);
 
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).dequeued, 0);
+	/* Read to the end, the message gives its place back. */
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), false), 6);
+	KUNIT_EXPECT_MEMEQ(test, buf, "456789", 6);
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).in_flight, 0);
+	KUNIT_EXPECT_EQ(test, rq_write_str(&t->q, "C"), 1);
+
+	/* So does one the file drops unread. */
+	rustqueue_file_destroy(&t->rf);
+	rustqueue_file_init(&t->rf, &t->q);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), false), 1);
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).in_flight, 0);
+	rustqueue_file_destroy(&t->rf);
+	rustqueue_file_init(&t->rf, &t->q);
+	KUNIT_ASSERT_EQ(test, rq_write_str(&t->q, "0123456789"), 10);
+	/* "C" first, in packet mode: packet reads do not use up the file. */
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 1);
-	KUNIT_EXPECT_EQ(test, buf[0], 'A');
-	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 1);
-	KUNIT_EXPECT_EQ(test, buf[0], 'B');
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).dequeued, 2);
+	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, 1, false), 1);
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).in_flight, 1);
+	rustqueue_file_destroy(&t->rf);
+	rustqueue_file_init(&t->rf, &t->q);
+	info = rq_info(&t->q);
+	KUNIT_EXPECT_EQ(test, info.in_flight, 0);
+	KUNIT_EXPECT_EQ(test, info.count, 0);
+	KUNIT_EXPECT_EQ(test, rq_write_str(&t->q, "D"), 1);
+	KUNIT_EXPECT_EQ(test, rq_write_str(&t->q, "E"), 1);
+}
+
+/*
+ * A write takes its place before it allocates, and the size limit holds
+ * from the moment it is stored: a write that found room under the old
+ * limit is checked again when it queues its message.
+ */
+static void rustqueue_test_limit_lowered_during_write(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	struct rustqueue_msg *msg;
+	struct rustqueue_info info;
+
+	KUNIT_ASSERT_EQ(test, rustqueue_reserve(&t->q, 100, true, true), 0);
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).in_flight, 1);
+	msg = rustqueue_msg_alloc(&t->q, 100);
+	KUNIT_ASSERT_NOT_NULL(test, msg);
+	memset(msg->data, 'x', 100);
+
+	rustqueue_set_max_msg_size(&t->q, 99);
+	KUNIT_EXPECT_EQ(test, rustqueue_push(&t->q, msg), -EINVAL);
+	rustqueue_msg_free(msg);
+	rustqueue_release_place(&t->q);
+	info = rq_info(&t->q);
+	KUNIT_EXPECT_EQ(test, info.count, 0);
+	KUNIT_EXPECT_EQ(test, info.in_flight, 0);
+	KUNIT_EXPECT_EQ(test, info.enqueued, 0);
+	KUNIT_EXPECT_EQ(test, info.rejected, 1);
+
+	/* Without a free place, nothing is reserved. */
+	rustqueue_set_capacity(&t->q, 1);
+	KUNIT_ASSERT_EQ(test, rustqueue_reserve(&t->q, 10, true, true), 0);
+	KUNIT_EXPECT_EQ(test, rustqueue_reserve(&t->q, 10, true, true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, rustqueue_reserve(&t->q, 10, false, true), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, rustqueue_reserve(&t->q, 100, true, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).in_flight, 1);
+	rustqueue_release_place(&t->q);
+	KUNIT_EXPECT_EQ(test, rq_info(&t->q).in_flight, 0);
 }
 
 static void rustqueue_test_set_capacity(struct kunit *test)
@@ -318,7 +393,7 @@ static void rustqueue_test_parse(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rustqueue_parse("", 65536, &val), -EINVAL);
 }
 
-/* Freeing a queue frees every message on it (kmemleak watches). */
+/* The message at the front of @q, or NULL. */
 static struct rustqueue_msg *rq_front(struct rustqueue *q)
 {
 	struct rustqueue_msg *msg;
@@ -337,10 +412,8 @@ static void rustqueue_test_spare(struct kunit *test)
 	const size_t big = 2 * PAGE_SIZE;
 	u8 *in, *out;
 
-	in = kunit_kmalloc(test, big, GFP_KERNEL);
-	out = kunit_kzalloc(test, big, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, in);
-	KUNIT_ASSERT_NOT_NULL(test, out);
+	in = rq_buffer(test, big);
+	out = rq_buffer(test, big);
 	memset(in, 'x', big);
 	rustqueue_set_max_msg_size(&t->q, big);
 
@@ -376,25 +449,47 @@ static void rustqueue_test_spare(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, t->q.spare);
 }
 
+/* Counts the messages freed, and frees them as rustqueue_msg_free() does. */
+static void rq_count_free(struct rustqueue_msg *msg)
+{
+	struct rustqueue_test *t = kunit_get_current_test()->priv;
+
+	if (!msg)
+		return;
+	t->freed++;
+	if (!rustqueue_msg_is_inline(msg))
+		kvfree(msg->data);
+	kfree(msg);
+}
+
+/* The spare, a message a file holds and the queued ones: all freed. */
 static void rustqueue_test_destroy_frees_messages(struct kunit *test)
 {
 	struct rustqueue_test *t = test->priv;
+	u8 *held = rq_buffer(test, 100);
 	char buf[8];
 
-	/* A spare message, one a reader holds and one still queued. */
+	/* Two size classes, so that no write reuses the spare. */
 	KUNIT_ASSERT_EQ(test, rq_write_str(&t->q, "spare"), 5);
+	KUNIT_ASSERT_EQ(test, rq_write(&t->q, held, 100, false), 100);
+	KUNIT_ASSERT_EQ(test, rq_write_str(&t->q, "left"), 4);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 5);
 	KUNIT_ASSERT_NOT_NULL(test, t->q.spare);
-	rq_write_str(&t->q, "left");
-	rq_write_str(&t->q, "behind");
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, 2, false), 2);
+	KUNIT_ASSERT_NOT_NULL(test, t->rf.msg);
+
+	kunit_activate_static_stub(test, rustqueue_msg_free, rq_count_free);
+	/* The held message becomes the spare, and the old spare is freed. */
 	rustqueue_file_destroy(&t->rf);
+	KUNIT_EXPECT_EQ(test, t->freed, 1);
 	rustqueue_queue_destroy(&t->q);
+	kunit_deactivate_static_stub(test, rustqueue_msg_free);
+	KUNIT_EXPECT_EQ(test, t->freed, 3);
 	KUNIT_EXPECT_TRUE(test, list_empty(&t->q.msgs));
 	KUNIT_EXPECT_NULL(test, t->q.spare);
 	KUNIT_EXPECT_NULL(test, t->rf.msg);
 	/* The exit function destroys them again: that must be harmless. */
-	rustqueue_queue_init(&t->q);
+	rustqueue_queue_init(&t->q, "kunit");
 	rustqueue_file_init(&t->rf, &t->q);
 }
 
@@ -409,7 +504,8 @@ static struct kunit_case rustqueue_test_cases[] = {
 	KUNIT_CASE(rustqueue_test_emsgsize_keeps_message),
 	KUNIT_CASE(rustqueue_test_stream_read),
 	KUNIT_CASE(rustqueue_test_held_rest_is_next_packet),
-	KUNIT_CASE(rustqueue_test_put_back),
+	KUNIT_CASE(rustqueue_test_held_message_keeps_place),
+	KUNIT_CASE(rustqueue_test_limit_lowered_during_write),
 	KUNIT_CASE(rustqueue_test_set_capacity),
 	KUNIT_CASE(rustqueue_test_parse),
 	KUNIT_CASE(rustqueue_test_spare),

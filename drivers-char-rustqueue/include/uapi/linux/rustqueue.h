@@ -11,19 +11,24 @@
 
 /**
  * struct rustqueue_info - one consistent snapshot of the queue
- * @capacity: most messages the queue holds
+ * @capacity: most messages the queue holds, @count and @in_flight together
  * @max_msg_size: longest message a write() may queue, in bytes
- * @count: messages in the queue
- * @next_len: length of the message at the front, 0 when there is none
+ * @count: messages in the queue, waiting for a reader
+ * @next_len: length of the first of them, 0 when @count is 0
  * @bytes: total length of the messages in the queue
  * @enqueued: messages queued since the driver was loaded
  * @dequeued: messages taken off the queue by readers since then
  * @rejected: writes refused since then because the message was too long
  *	(EINVAL) or the queue full (ENOSPC, EAGAIN)
+ * @in_flight: places of @capacity taken by messages outside the queue:
+ *	writes copying their message in, and messages that a default-mode
+ *	file began to read and has not finished or closed
+ * @pad: zero
  * @reserved: zero
  *
- * Filled by the %RUSTQUEUE_IOC_INFO ioctl.  The layout is the same for
- * 32-bit and 64-bit callers.
+ * Filled by the %RUSTQUEUE_IOC_INFO ioctl, every field at the same instant
+ * under the queue's lock.  The layout is the same for 32-bit and 64-bit
+ * callers.
  */
 struct rustqueue_info {
 	__u32 capacity;
@@ -34,7 +39,9 @@ struct rustqueue_info {
 	__u64 enqueued;
 	__u64 dequeued;
 	__u64 rejected;
-	__u64 reserved[4];
+	__u32 in_flight;
+	__u32 pad;
+	__u64 reserved[3];
 };
 
 #define RUSTQUEUE_IOC_MAGIC	0xB9

@@ -8,6 +8,10 @@
  * it was; a call that survives the fault (say, kvmalloc() falling back to
  * vmalloc()) must do all it should.  Every test prints how many faults it
  * injected ("# faults: ...").
+ *
+ * The failslab and fail_usercopy knobs the tests change in debugfs, and the
+ * queue's limits, are put back as they were; running the tests consumes
+ * what is queued.
  */
 
 #define _GNU_SOURCE
@@ -29,50 +33,90 @@ struct fault_ctx {
 	int injected, changed;
 };
 
+/*
+ * The debugfs knobs the tests set: fail GFP_KERNEL allocations too
+ * (failslab skips those that may sleep by default), and quietly (a stack
+ * trace per fault would drown the kernel log).
+ */
+static const struct knob {
+	const char *path;
+	const char *value;
+} knobs[] = {
+	{ DEBUGFS "failslab/ignore-gfp-wait", "N" },
+	{ DEBUGFS "failslab/verbose", "0" },
+	{ DEBUGFS "fail_usercopy/verbose", "0" },
+};
+
+#define NR_KNOBS	ARRAY_SIZE(knobs)
+
 FIXTURE(fault) {
 	struct fault_ctx c;
+	struct rq_limits saved;		/* the queue's limits */
+	char was[NR_KNOBS][32];		/* the knobs' values */
+	bool knobs_set;
 };
+
+/* Put the knobs back as they were; returns 0 or the errno of a failure. */
+static int knobs_restore(char was[][32])
+{
+	int err = 0, ret;
+
+	for (unsigned int i = 0; i < NR_KNOBS; i++) {
+		ret = write_file(knobs[i].path, was[i]);
+		err = err ?: ret;
+	}
+	return err;
+}
 
 FIXTURE_SETUP(fault)
 {
 	struct fault_ctx *c = &self->c;
+	const char *why = rq_cannot_run();
+	char *nl;
+	int err;
 
+	if (why)
+		SKIP(return, "%s", why);
 	c->nth = open("/proc/thread-self/fail-nth", O_RDWR);
 	if (c->nth < 0)
 		SKIP(return, "no /proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION)");
-	/*
-	 * Fail GFP_KERNEL allocations too (failslab skips those that may
-	 * sleep by default), and quietly: a stack trace per fault would drown
-	 * the kernel log.
-	 */
-	if (write_file(DEBUGFS "failslab/ignore-gfp-wait", "N") ||
-	    write_file(DEBUGFS "failslab/verbose", "0") ||
-	    write_file(DEBUGFS "fail_usercopy/verbose", "0"))
-		SKIP(return, "no failslab or fail_usercopy in debugfs (see config)");
+	for (unsigned int i = 0; i < NR_KNOBS; i++) {
+		if (read_file(knobs[i].path, self->was[i], sizeof(self->was[i])) <= 0)
+			SKIP(return, "no %s: no failslab or fail_usercopy in debugfs (see config)",
+			     knobs[i].path);
+		nl = strchr(self->was[i], '\n');
+		if (nl)
+			*nl = '\0';
+	}
 	c->fd = open(RQ_DEVICE, O_RDWR);
-	if (c->fd < 0 && errno == ENOENT)
-		SKIP(return, RQ_DEVICE " not present: load rustqueue.ko (CONFIG_RUSTQUEUE)");
-	ASSERT_LE(0, c->fd);
+	ASSERT_LE(0, c->fd) TH_LOG("open " RQ_DEVICE ": %s", strerror(errno));
 	c->pfd = open(RQ_DEVICE, O_RDWR | O_DIRECT | O_NONBLOCK);
 	ASSERT_LE(0, c->pfd);
-	ASSERT_EQ(0, reset_queue());
 	for (int i = 0; i < RQ_MAX_MSG; i++)
 		c->msg[i] = (char)(i * 13 + 7);
+
+	/* Last, and undone here on failure: the teardown runs only after success. */
+	ASSERT_EQ(0, rq_begin(&self->saved))
+		TH_LOG("cannot drain the queue or set its limits: %s", strerror(errno));
+	for (unsigned int i = 0; i < NR_KNOBS; i++) {
+		err = write_file(knobs[i].path, knobs[i].value);
+		if (err) {
+			knobs_restore(self->was);
+			rq_end(&self->saved);
+			ASSERT_EQ(0, err) TH_LOG("%s: %s", knobs[i].path, strerror(err));
+		}
+	}
+	self->knobs_set = true;
 }
 
-FIXTURE_TEARDOWN(fault)
+/* In the parent of the test's process: runs however the test ended. */
+FIXTURE_TEARDOWN_PARENT(fault)
 {
-	struct fault_ctx *c = &self->c;
+	int err = self->knobs_set ? knobs_restore(self->was) : 0;
 
-	if (c->nth >= 0) {
-		pwrite(c->nth, "0", 1, 0);
-		close(c->nth);
-	}
-	if (c->fd >= 0) {
-		close(c->fd);
-		close(c->pfd);
-	}
-	reset_queue();
+	EXPECT_EQ(0, err) TH_LOG("cannot restore the fault injection knobs: %s", strerror(err));
+	err = rq_end(&self->saved);
+	EXPECT_EQ(0, err) TH_LOG("cannot empty the queue, restore its limits: %s", strerror(err));
 }
 
 static int fail_nth(int nth, unsigned int n)

@@ -254,6 +254,17 @@ static void do_misc(void)
 	}
 }
 
+/* The limits found at the start, put back at exit. */
+static struct rq_limits saved;
+
+static void end_run(void)
+{
+	int err = rq_end(&saved);
+
+	if (err)
+		ksft_print_msg("cannot empty the queue, restore its limits: %s\n", strerror(err));
+}
+
 static void on_alarm(int signo)
 {
 }
@@ -310,6 +321,7 @@ int main(int argc, char **argv)
 	struct rustqueue_info info;
 	pid_t pids[MAX_PROCS];
 	bool consistent;
+	const char *why;
 	double end;
 	uint8_t *map;
 	ssize_t n;
@@ -335,12 +347,14 @@ int main(int argc, char **argv)
 
 	ksft_print_header();
 	ksft_set_plan(1);
-	fd = open(RQ_DEVICE, O_RDWR);
-	if (fd < 0 && errno == ENOENT)
-		ksft_exit_skip(RQ_DEVICE " not present: load rustqueue.ko (CONFIG_RUSTQUEUE)\n");
-	if (fd < 0 || reset_queue())
-		ksft_exit_fail_msg("cannot open and reset " RQ_DEVICE ": %s\n", strerror(errno));
-	close(fd);
+	why = rq_cannot_run();
+	if (why)
+		ksft_exit_skip("%s\n", why);
+	if (rq_begin(&saved))
+		ksft_exit_fail_msg("cannot empty " RQ_DEVICE " and set its limits: %s\n",
+				   strerror(errno));
+	/* The fuzzers change the limits: however the run ends, they are put back. */
+	atexit(end_run);
 
 	page = sysconf(_SC_PAGESIZE);
 	counts = mmap(NULL, sizeof(*counts), PROT_READ | PROT_WRITE,
@@ -381,15 +395,15 @@ int main(int argc, char **argv)
 		bytes += n;
 	}
 	consistent = n == -1 && errno == EAGAIN && drained == info.count &&
-		     bytes == info.bytes && info.enqueued - info.dequeued == info.count;
+		     bytes == info.bytes && info.enqueued - info.dequeued == info.count &&
+		     info.in_flight == 0;
 	if (!consistent)
-		ksft_print_msg("info: count %u bytes %llu enqueued %llu dequeued %llu; "
-			       "drained %llu messages, %llu bytes\n",
-			       info.count, (unsigned long long)info.bytes,
+		ksft_print_msg("info: count %u in_flight %u bytes %llu; "
+			       "enqueued %llu dequeued %llu; drained %llu messages, %llu bytes\n",
+			       info.count, info.in_flight, (unsigned long long)info.bytes,
 			       (unsigned long long)info.enqueued, (unsigned long long)info.dequeued,
 			       (unsigned long long)drained, (unsigned long long)bytes);
 	close(fd);
-	reset_queue();
 
 	printf("fuzz: %d processes, %d s, seed %llu: %llu calls, %llu unexpected, queue %s\n",
 	       procs, seconds, (unsigned long long)seed, (unsigned long long)calls,

@@ -267,6 +267,17 @@ static int reader(int r, uint64_t seed, double end)
 	return 0;
 }
 
+/* The limits found at the start, put back at exit. */
+static struct rq_limits saved;
+
+static void end_run(void)
+{
+	int err = rq_end(&saved);
+
+	if (err)
+		ksft_print_msg("cannot empty the queue, restore its limits: %s\n", strerror(err));
+}
+
 static pid_t spawn(int (*fn)(int, uint64_t, double), int idx, uint64_t seed, double end)
 {
 	pid_t pid = fork();
@@ -295,6 +306,7 @@ int main(int argc, char **argv)
 	struct rustqueue_info before, after;
 	pid_t pids[2 * MAX_PROCS];
 	struct msg_hdr stop = { .magic = STOP_MAGIC };
+	const char *why;
 	double start, end;
 	bool counters_agree;
 	int bad;
@@ -328,11 +340,16 @@ int main(int argc, char **argv)
 
 	ksft_print_header();
 	ksft_set_plan(1);
+	why = rq_cannot_run();
+	if (why)
+		ksft_exit_skip("%s\n", why);
 	fd = open(RQ_DEVICE, O_RDWR | O_DIRECT);
-	if (fd < 0 && errno == ENOENT)
-		ksft_exit_skip(RQ_DEVICE " not present: load rustqueue.ko (CONFIG_RUSTQUEUE)\n");
-	if (fd < 0 || reset_queue() || get_info(fd, &before))
+	if (fd < 0 || rq_begin(&saved))
 		ksft_exit_fail_msg("cannot open and reset " RQ_DEVICE ": %s\n", strerror(errno));
+	/* However the run ends, the queue is emptied and its limits put back. */
+	atexit(end_run);
+	if (get_info(fd, &before))
+		ksft_exit_fail_msg("RUSTQUEUE_IOC_INFO: %s\n", strerror(errno));
 	max_msg = before.max_msg_size;
 
 	tally = mmap(NULL, sizeof(*tally), PROT_READ | PROT_WRITE,
@@ -383,13 +400,13 @@ int main(int argc, char **argv)
 	counters_agree = after.enqueued - before.enqueued == written + readers &&
 			 after.dequeued - before.dequeued == written + readers &&
 			 after.rejected - before.rejected == rejected &&
-			 after.count == 0 && after.bytes == 0;
+			 after.count == 0 && after.in_flight == 0 && after.bytes == 0;
 	if (!counters_agree)
-		ksft_print_msg("driver: +%llu enq +%llu deq +%llu rejected, %u left, %llu B\n",
+		ksft_print_msg("driver: +%llu enq +%llu deq +%llu rej, %u left, %u held, %llu B\n",
 			       (unsigned long long)(after.enqueued - before.enqueued),
 			       (unsigned long long)(after.dequeued - before.dequeued),
 			       (unsigned long long)(after.rejected - before.rejected),
-			       after.count, (unsigned long long)after.bytes);
+			       after.count, after.in_flight, (unsigned long long)after.bytes);
 	if (!counters_agree)
 		ksft_print_msg("processes: %llu written, %d stops, %llu rejected\n",
 			       (unsigned long long)written, readers, (unsigned long long)rejected);

@@ -4,13 +4,21 @@
  * "capacity" messages (default 16) of at most "max_msg_size" bytes (default
  * 4096).  An open without O_DIRECT reads one message per open and never
  * blocks; an O_DIRECT open reads one whole message per read() and blocks.
- * Every test starts from an empty queue with the default limits.
+ * A message a default-mode file has begun to read keeps its place in the
+ * capacity until the file reads it to the end or closes.
+ *
+ * Every test starts from an empty queue with the default limits, and puts
+ * back the limits it found: running the tests consumes what is queued.
+ * A test that needs a task blocked first proves it is, from /proc (see
+ * wait_blocked() in rustqueue_util.h): none sleeps and hopes.
  */
 
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,7 +28,9 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -29,6 +39,12 @@
 
 #include "../kselftest_harness.h"
 #include "rustqueue_util.h"
+
+/* How long a woken call may take to return: a lost wakeup fails, it does not hang. */
+#define WAKE_MS		RQ_BLOCK_MS
+
+/* in_flight and pad took reserved space: the size, and so the ioctl number, stay. */
+static_assert(sizeof(struct rustqueue_info) == 80, "struct rustqueue_info changed size");
 
 /* Read the whole message one fresh open gives; returns its length. */
 static ssize_t read_one(char *buf, size_t size)
@@ -61,43 +77,101 @@ static void fill(char *buf, size_t len, unsigned int seed)
 		buf[i] = (char)(seed * 31 + i * 7 + (i >> 8));
 }
 
-/* A child that sleeps MS milliseconds, then writes MSG in packet mode. */
-static pid_t write_later(int ms, const char *msg)
+static void fill_queue(struct __test_metadata *_metadata, int fd, int n)
 {
-	pid_t pid = fork();
-	int fd;
+	int i;
 
-	if (pid)
-		return pid;
-	usleep(ms * 1000);
-	fd = open(RQ_DEVICE, O_WRONLY | O_DIRECT);
-	_exit(fd >= 0 && write(fd, msg, strlen(msg)) == (ssize_t)strlen(msg) ? 0 : 1);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(1, write(fd, "x", 1)) TH_LOG("write %d: %s", i, strerror(errno));
 }
 
-/* A child that sleeps MS milliseconds, then reads one packet. */
-static pid_t read_later(int ms)
+/* A snapshot, with what must hold in every snapshot checked. */
+static void info_checked(struct __test_metadata *_metadata, int fd, struct rustqueue_info *info)
 {
-	char buf[RQ_MAX_MSG];
-	pid_t pid = fork();
-	int fd;
-
-	if (pid)
-		return pid;
-	usleep(ms * 1000);
-	fd = open(RQ_DEVICE, O_RDONLY | O_DIRECT);
-	_exit(fd >= 0 && read(fd, buf, sizeof(buf)) > 0 ? 0 : 1);
+	ASSERT_EQ(0, get_info(fd, info)) TH_LOG("RUSTQUEUE_IOC_INFO: %s", strerror(errno));
+	EXPECT_EQ(info->count == 0, info->next_len == 0)
+		TH_LOG("count %u with next_len %u: next_len is 0 exactly when count is",
+		       info->count, info->next_len);
+	EXPECT_EQ(info->count == 0, info->bytes == 0)
+		TH_LOG("count %u with bytes %llu", info->count, (unsigned long long)info->bytes);
+	EXPECT_LE(info->count + info->in_flight, info->capacity)
+		TH_LOG("count %u + in_flight %u over capacity %u",
+		       info->count, info->in_flight, info->capacity);
 }
 
-/* A child that sends SIGNO to its parent after MS milliseconds. */
-static pid_t signal_later(int ms, int signo)
+/* What poll() reports for FD at once, for every event asked; -1 on error. */
+static short poll_now(int fd)
 {
-	pid_t pid = fork();
+	struct pollfd pfd = {
+		.fd = fd,
+		.events = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM,
+	};
 
-	if (pid)
-		return pid;
-	usleep(ms * 1000);
-	kill(getppid(), signo);
-	_exit(0);
+	if (poll(&pfd, 1, 0) < 0)
+		return -1;
+	return pfd.revents;
+}
+
+/* What a new epoll instance reports at once for EVENTS of FD: 0 for nothing, -1 on error. */
+static int epoll_now(int fd, unsigned int events)
+{
+	struct epoll_event ev = { .events = events }, got;
+	int ep, n = -1;
+
+	ep = epoll_create1(0);
+	if (ep < 0)
+		return -1;
+	if (!epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
+		n = epoll_wait(ep, &got, 1, 0);
+		if (n == 1)
+			n = got.events;
+	}
+	close(ep);
+	return n;
+}
+
+/* ---- Helper processes: each proves, or is proven, blocked ---- */
+
+/* How a helper child ends. */
+enum {
+	CHILD_OK,
+	CHILD_CALL_FAILED,	/* its own open, read or write failed */
+	CHILD_NOT_RESTARTED,	/* after the signal, the test's call did not wait again */
+	CHILD_NEVER_BLOCKED,	/* the test never blocked in the system call */
+	CHILD_ORPHAN,		/* the test was gone before the child started */
+};
+
+static const char *child_why(int status)
+{
+	switch (status) {
+	case CHILD_OK:
+		return "done";
+	case CHILD_CALL_FAILED:
+		return "its own system call failed";
+	case CHILD_NOT_RESTARTED:
+		return "after the signal the test's read did not wait again (no restart)";
+	case CHILD_NEVER_BLOCKED:
+		return "it never saw the test blocked in the system call (it acted anyway)";
+	case -2:
+		return "it did not end in time and was killed";
+	default:
+		return "it died or ended with an unknown status";
+	}
+}
+
+/* A child of the test that dies with it, however the test ends. */
+static pid_t fork_child(void)
+{
+	pid_t parent = getpid(), pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(CHILD_ORPHAN);
+	}
+	return pid;
 }
 
 /* Exit status of PID, -1 when it did not exit normally. */
@@ -117,86 +191,245 @@ static int child_status(pid_t pid)
  */
 static int child_status_within(pid_t pid, int ms)
 {
-	int status, waited;
+	struct timespec start;
+	int status;
 
-	for (waited = 0; waited < ms; waited += 10) {
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		usleep(10 * 1000);
-	}
+		usleep(1000);
+	} while (rq_elapsed_ms(&start) < ms);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	return -2;
 }
 
-static int signals_seen;
+/* In a child: wait until the test, its parent, sleeps in system call NR. */
+static bool parent_blocks(long nr)
+{
+	if (!wait_blocked(getppid(), nr, RQ_BLOCK_MS))
+		return true;
+	fprintf(stderr, "# child %d: %s\n", getpid(), rq_seen);
+	return false;
+}
+
+static int packet_write(const char *msg)
+{
+	int fd = open(RQ_DEVICE, O_WRONLY | O_DIRECT);
+	bool ok = fd >= 0 && write(fd, msg, strlen(msg)) == (ssize_t)strlen(msg);
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? CHILD_OK : CHILD_CALL_FAILED;
+}
+
+static int packet_read(void)
+{
+	int fd = open(RQ_DEVICE, O_RDONLY | O_DIRECT);
+	char buf[RQ_MAX_MSG];
+	bool ok = fd >= 0 && read(fd, buf, sizeof(buf)) > 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? CHILD_OK : CHILD_CALL_FAILED;
+}
+
+/*
+ * A child that writes MSG as one packet once the test blocks in system
+ * call NR.  Should the test never block, the child writes all the same (the
+ * test must not hang) and ends with CHILD_NEVER_BLOCKED.
+ */
+static pid_t write_when_blocked(long nr, const char *msg)
+{
+	pid_t pid = fork_child();
+	bool blocked;
+	int ret;
+
+	if (pid)
+		return pid;
+	blocked = parent_blocks(nr);
+	ret = packet_write(msg);
+	_exit(blocked ? ret : CHILD_NEVER_BLOCKED);
+}
+
+/* A child that reads one packet once the test blocks in system call NR. */
+static pid_t read_when_blocked(long nr)
+{
+	pid_t pid = fork_child();
+	bool blocked;
+	int ret;
+
+	if (pid)
+		return pid;
+	blocked = parent_blocks(nr);
+	ret = packet_read();
+	_exit(blocked ? ret : CHILD_NEVER_BLOCKED);
+}
+
+/* Signals the test caught, in memory its children see. */
+static int *signals_seen;
 
 static void on_signal(int signo)
 {
-	__atomic_fetch_add(&signals_seen, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(signals_seen, 1, __ATOMIC_RELAXED);
 }
 
 static int signals_caught(void)
 {
-	return __atomic_load_n(&signals_seen, __ATOMIC_RELAXED);
+	return __atomic_load_n(signals_seen, __ATOMIC_RELAXED);
 }
 
-static void catch_signal(int signo, int flags)
+static void catch_signal(struct __test_metadata *_metadata, int signo, int flags)
 {
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = flags };
+	void *p;
 
+	if (!signals_seen) {
+		p = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			 -1, 0);
+		ASSERT_TRUE(p != MAP_FAILED) TH_LOG("mmap: %s", strerror(errno));
+		signals_seen = p;
+	}
+	__atomic_store_n(signals_seen, 0, __ATOMIC_RELAXED);
 	sigemptyset(&sa.sa_mask);
-	sigaction(signo, &sa, NULL);
-	__atomic_store_n(&signals_seen, 0, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, sigaction(signo, &sa, NULL));
 }
 
-static long elapsed_ms(const struct timespec *start)
+/* A child that sends SIGNO to the test once it blocks in system call NR. */
+static pid_t signal_when_blocked(long nr, int signo)
 {
-	struct timespec now;
+	pid_t pid = fork_child();
+	bool blocked;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
+	if (pid)
+		return pid;
+	blocked = parent_blocks(nr);
+	kill(getppid(), signo);
+	_exit(blocked ? CHILD_OK : CHILD_NEVER_BLOCKED);
 }
 
-static void fill_queue(struct __test_metadata *_metadata, int fd, int n)
+/*
+ * A child that signals the test once it blocks in system call NR, waits
+ * for the handler to run and the call to block again (SA_RESTART), then
+ * writes MSG as one packet.
+ */
+static pid_t signal_then_write_when_blocked(long nr, int signo, const char *msg)
 {
-	int i;
+	struct timespec start;
+	pid_t pid = fork_child();
+	bool blocked, again;
+	int ret;
 
-	for (i = 0; i < n; i++)
-		ASSERT_EQ(1, write(fd, "x", 1)) TH_LOG("write %d: %s", i, strerror(errno));
+	if (pid)
+		return pid;
+	blocked = parent_blocks(nr);
+	kill(getppid(), signo);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!signals_caught() && rq_elapsed_ms(&start) < RQ_BLOCK_MS)
+		usleep(1000);
+	again = signals_caught() && parent_blocks(nr);
+	ret = packet_write(msg);
+	_exit(!blocked ? CHILD_NEVER_BLOCKED : !again ? CHILD_NOT_RESTARTED : ret);
 }
+
+/* A child that blocks in a packet read; ends with CHILD_OK once it has a message. */
+static pid_t blocked_reader(void)
+{
+	pid_t pid = fork_child();
+
+	if (pid)
+		return pid;
+	_exit(packet_read());
+}
+
+/* A child that blocks writing MSG as one packet to a full queue. */
+static pid_t blocked_writer(const char *msg)
+{
+	pid_t pid = fork_child();
+
+	if (pid)
+		return pid;
+	_exit(packet_write(msg));
+}
+
+/*
+ * Wait up to MS milliseconds for one of the N children in PIDS (0: reaped)
+ * to exit.  Returns its index, with its pid set to 0 and its exit status
+ * in STATUS; -1 when none did.
+ */
+static int reap_one(pid_t *pids, int n, int ms, int *status)
+{
+	struct timespec start;
+	int i, st;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		for (i = 0; i < n; i++) {
+			if (pids[i] && waitpid(pids[i], &st, WNOHANG) == pids[i]) {
+				*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+				pids[i] = 0;
+				return i;
+			}
+		}
+		usleep(1000);
+	} while (rq_elapsed_ms(&start) < ms);
+	return -1;
+}
+
+/* ---- The fixture: the device, root, the limits saved ---- */
+
+#define TRACEFS			"/sys/kernel/tracing"
+#define RQ_TRACE_INSTANCE	TRACEFS "/instances/rustqueue-selftest"
 
 FIXTURE(rustqueue) {
-	int fd;
+	int fd;			/* default mode, read and write */
+	struct rq_limits saved;	/* put back by the teardown */
+	bool tracing;		/* RQ_TRACE_INSTANCE is this test's */
 };
 
 FIXTURE_SETUP(rustqueue)
 {
+	const char *why = rq_cannot_run();
+
+	if (why)
+		SKIP(return, "%s", why);
 	self->fd = open(RQ_DEVICE, O_RDWR);
-	if (self->fd < 0 && errno == ENOENT)
-		SKIP(return, RQ_DEVICE " not present: load rustqueue.ko (CONFIG_RUSTQUEUE)");
 	ASSERT_LE(0, self->fd) TH_LOG("open " RQ_DEVICE ": %s", strerror(errno));
-	/* Whatever an earlier test or user left goes. */
-	ASSERT_EQ(0, reset_queue()) TH_LOG("cannot drain the queue or reset its limits: %s",
-					   strerror(errno));
+	/* Last: once it succeeds, the teardown puts the limits back. */
+	ASSERT_EQ(0, rq_begin(&self->saved))
+		TH_LOG("cannot drain the queue or set its limits: %s", strerror(errno));
 }
 
-FIXTURE_TEARDOWN(rustqueue)
+/* In the parent of the test's process: runs however the test ended. */
+FIXTURE_TEARDOWN_PARENT(rustqueue)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	reset_queue();
+	int err;
+
+	if (self->tracing)
+		rmdir(RQ_TRACE_INSTANCE);
+	err = rq_end(&self->saved);
+	EXPECT_EQ(0, err) TH_LOG("cannot empty the queue, restore capacity %lld, max %lld: %s",
+				 self->saved.capacity, self->saved.max_msg_size, strerror(err));
 }
 
+/* A misc device node.  Its owner and mode are site policy, not checked here. */
 TEST_F(rustqueue, device_node)
 {
+	unsigned int maj, min;
+	int n;
 	struct stat st;
+	char dev[32];
 
-	ASSERT_EQ(0, stat(RQ_DEVICE, &st));
-	EXPECT_TRUE(S_ISCHR(st.st_mode));
-	EXPECT_EQ(0600, st.st_mode & 07777);
-	EXPECT_EQ(0, st.st_uid);
-	EXPECT_EQ(0, st.st_gid);
+	ASSERT_EQ(0, stat(RQ_DEVICE, &st)) TH_LOG("stat: %s", strerror(errno));
+	EXPECT_TRUE(S_ISCHR(st.st_mode)) TH_LOG("mode %o: not a character device", st.st_mode);
+	EXPECT_EQ(10, major(st.st_rdev))
+		TH_LOG("major %u: a misc device has major 10", major(st.st_rdev));
+	ASSERT_LT(0, read_file(RQ_SYSFS "dev", dev, sizeof(dev)));
+	n = sscanf(dev, "%u:%u", &maj, &min);
+	ASSERT_EQ(2, n) TH_LOG("sysfs dev: '%s'", dev);
+	EXPECT_EQ(st.st_rdev, makedev(maj, min))
+		TH_LOG("node %u:%u, sysfs %u:%u", major(st.st_rdev), minor(st.st_rdev), maj, min);
 }
 
 TEST_F(rustqueue, fifo_order_16)
@@ -483,6 +716,141 @@ TEST_F(rustqueue, not_seekable)
 	EXPECT_EQ(4, read_one(buf, sizeof(buf))) TH_LOG("pread() consumed the message");
 }
 
+/* ---- A default-mode file holding a message: its place and the snapshot ---- */
+
+TEST_F(rustqueue, info_partly_read_message_is_inflight)
+{
+	struct rustqueue_info info;
+	char buf[16];
+	int fd;
+
+	ASSERT_EQ(6, write(self->fd, "abcdef", 6));
+	fd = open(RQ_DEVICE, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(2, read(fd, buf, 2));
+	/* Off the queue, but holding a place of the capacity. */
+	info_checked(_metadata, self->fd, &info);
+	EXPECT_EQ(0, info.count);
+	EXPECT_EQ(0, info.next_len);
+	EXPECT_EQ(0, info.bytes);
+	EXPECT_EQ(1, info.in_flight) TH_LOG("a partly read message is in flight");
+	EXPECT_EQ(0, sysfs_get("count"));
+
+	ASSERT_EQ(3, write(self->fd, "xyz", 3));
+	info_checked(_metadata, self->fd, &info);
+	EXPECT_EQ(1, info.count);
+	EXPECT_EQ(3, info.next_len);
+	EXPECT_EQ(1, info.in_flight);
+
+	/* Closing drops the rest, and the place with it. */
+	close(fd);
+	info_checked(_metadata, self->fd, &info);
+	EXPECT_EQ(1, info.count);
+	EXPECT_EQ(3, info.next_len);
+	EXPECT_EQ(0, info.in_flight) TH_LOG("close must give the place back");
+}
+
+/* The capacity counts a held message: it leaves room for capacity - 1. */
+TEST_F(rustqueue, held_message_keeps_its_place)
+{
+	struct rustqueue_info info;
+	char buf[16];
+	int fd, i;
+
+	ASSERT_EQ(4, write(self->fd, "held", 4));
+	fd = open(RQ_DEVICE, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, read(fd, buf, 1));
+	for (i = 1; i < RQ_CAPACITY; i++)
+		ASSERT_EQ(1, write(self->fd, "x", 1))
+			TH_LOG("write %d of %d next to a held message: %s", i, RQ_CAPACITY - 1,
+			       strerror(errno));
+	errno = 0;
+	EXPECT_EQ(-1, write(self->fd, "y", 1))
+		TH_LOG("write %d succeeded: a held message must keep its place", RQ_CAPACITY);
+	EXPECT_EQ(ENOSPC, errno);
+	info_checked(_metadata, self->fd, &info);
+	EXPECT_EQ(RQ_CAPACITY - 1, info.count);
+	EXPECT_EQ(1, info.in_flight);
+
+	/* Read to the end, the message gives its place back before any close. */
+	ASSERT_EQ(3, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "eld", 3));
+	info_checked(_metadata, self->fd, &info);
+	EXPECT_EQ(0, info.in_flight) TH_LOG("a message read to its end is no longer in flight");
+	EXPECT_EQ(1, write(self->fd, "z", 1)) TH_LOG("%s", strerror(errno));
+	close(fd);
+}
+
+#define SNAP_MSGS	200
+#define SNAP_LEN	(256 * 1024)
+
+/*
+ * Every snapshot is taken at one instant: while readers in both modes copy
+ * long messages out, count is 0 exactly when next_len and bytes are, and
+ * count + in_flight stays within the capacity.  A writer queues the next
+ * message only once the queue is empty, so that a reader's copy is often
+ * all that happens.
+ */
+TEST_F(rustqueue, info_snapshots_are_consistent)
+{
+	static char msg[SNAP_LEN];
+	int snaps = 0, bad = 0, status, i, fd;
+	struct rustqueue_info info;
+	pid_t writer, reader, done;
+	struct pollfd pfd;
+
+	ASSERT_EQ(0, rq_limits_set(RQ_CAPACITY, SNAP_LEN));
+	writer = fork_child();
+	ASSERT_LE(0, writer);
+	if (!writer) {
+		fd = open(RQ_DEVICE, O_WRONLY | O_DIRECT);
+		for (i = 0; fd >= 0 && i < SNAP_MSGS; i++) {
+			if (write(fd, msg, SNAP_LEN) != SNAP_LEN)
+				_exit(CHILD_CALL_FAILED);
+			while (!get_info(fd, &info) && info.count)
+				sched_yield();
+		}
+		_exit(fd >= 0 ? CHILD_OK : CHILD_CALL_FAILED);
+	}
+	reader = fork_child();
+	ASSERT_LE(0, reader);
+	if (!reader) {
+		/* Packet reads and default-mode reads in two parts, by turns. */
+		for (i = 0; i < SNAP_MSGS; i++) {
+			fd = open(RQ_DEVICE, O_RDONLY | (i % 2 ? O_DIRECT : 0));
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			if (fd < 0 || poll(&pfd, 1, -1) != 1 ||
+			    read(fd, msg, i % 2 ? SNAP_LEN : 100) <= 0)
+				_exit(CHILD_CALL_FAILED);
+			if (!(i % 2) && read(fd, msg, SNAP_LEN) != SNAP_LEN - 100)
+				_exit(CHILD_CALL_FAILED);
+			close(fd);
+		}
+		_exit(CHILD_OK);
+	}
+	while ((done = waitpid(reader, &status, WNOHANG)) == 0) {
+		ASSERT_EQ(0, get_info(self->fd, &info));
+		snaps++;
+		if (!info.count == !info.next_len && !info.count == !info.bytes &&
+		    info.count + info.in_flight <= info.capacity)
+			continue;
+		if (!bad++)
+			TH_LOG("snapshot %d: count %u next_len %u bytes %llu in_flight %u cap %u",
+			       snaps, info.count, info.next_len, (unsigned long long)info.bytes,
+			       info.in_flight, info.capacity);
+	}
+	EXPECT_EQ(0, bad) TH_LOG("%d of %d snapshots inconsistent", bad, snaps);
+	ASSERT_EQ(reader, done);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == CHILD_OK)
+		TH_LOG("the reader failed");
+	status = child_status(writer);
+	EXPECT_EQ(CHILD_OK, status) TH_LOG("writer: %s", child_why(status));
+	info_checked(_metadata, self->fd, &info);
+	EXPECT_EQ(0, info.count + info.in_flight);
+}
+
 /* ---- Packet mode (O_DIRECT) ---- */
 
 TEST_F(rustqueue, packet_read_one_byte_message)
@@ -566,28 +934,36 @@ TEST_F(rustqueue, packet_oversize_einval)
 	close(fd);
 }
 
-/* A packet read into a bad buffer loses nothing: the message stays first. */
+/*
+ * A packet read into a bad buffer, read-only or unmapped, loses nothing and
+ * keeps the order: the message stays first, the next one second.
+ */
 TEST_F(rustqueue, packet_read_into_bad_pointer_keeps_message)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	char buf[16];
-	void *p;
-	int fd;
+	char buf[16], *map, *bad[2];
+	int fd, i;
 
 	fd = open(RQ_DEVICE, O_RDWR | O_DIRECT | O_NONBLOCK);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(5, write(fd, "first", 5));
 	ASSERT_EQ(6, write(fd, "second", 6));
-	p = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_TRUE(p != MAP_FAILED) TH_LOG("mmap: %s", strerror(errno));
-	errno = 0;
-	EXPECT_EQ(-1, read(fd, p, 16));
-	EXPECT_EQ(EFAULT, errno);
-	munmap(p, page);
-	EXPECT_EQ(2, sysfs_get("count"));
-	EXPECT_EQ(11, sysfs_get("bytes"));
+	map = mmap(NULL, 2 * page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(map != MAP_FAILED) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_EQ(0, munmap(map + page, page));
+	bad[0] = map;		/* read-only */
+	bad[1] = map + page;	/* unmapped */
+	for (i = 0; i < 2; i++) {
+		errno = 0;
+		EXPECT_EQ(-1, read(fd, bad[i], 16))
+			TH_LOG("%s buffer", i ? "unmapped" : "read-only");
+		EXPECT_EQ(EFAULT, errno);
+		EXPECT_EQ(2, sysfs_get("count"));
+		EXPECT_EQ(11, sysfs_get("bytes"));
+	}
+	munmap(map, page);
 	ASSERT_EQ(5, read(fd, buf, sizeof(buf)));
-	EXPECT_EQ(0, memcmp(buf, "first", 5));
+	EXPECT_EQ(0, memcmp(buf, "first", 5)) TH_LOG("the failed read's message must stay first");
 	ASSERT_EQ(6, read(fd, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "second", 6));
 	close(fd);
@@ -636,6 +1012,87 @@ TEST_F(rustqueue, packet_read_after_partial_default_read)
 	EXPECT_EQ(0, memcmp(buf, "cdef", 4));
 	ASSERT_EQ(3, read(fd, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "xyz", 3));
+	close(fd);
+}
+
+/*
+ * A default-mode file takes one message in its life, whatever the mode
+ * switches: the rest of its message as a packet, then end of file again
+ * back in default mode, with the next message left in the queue.
+ */
+TEST_F(rustqueue, fcntl_rest_as_packet_then_default_is_eof)
+{
+	struct rustqueue_info info;
+	char buf[16];
+	int fd, fl;
+
+	ASSERT_EQ(6, write(self->fd, "abcdef", 6));
+	ASSERT_EQ(3, write(self->fd, "xyz", 3));
+	fd = open(RQ_DEVICE, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(2, read(fd, buf, 2));
+	fl = fcntl(fd, F_GETFL);
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, fl | O_DIRECT)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(4, read(fd, buf, sizeof(buf))) TH_LOG("the packet read must give the rest");
+	EXPECT_EQ(0, memcmp(buf, "cdef", 4));
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, fl));
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)))
+		TH_LOG("back in default mode, the file took a second message");
+	info_checked(_metadata, self->fd, &info);
+	EXPECT_EQ(1, info.count) TH_LOG("the second message must stay queued");
+	EXPECT_EQ(3, info.next_len);
+	EXPECT_EQ(0, info.in_flight);
+	close(fd);
+	ASSERT_EQ(3, read_one(buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "xyz", 3));
+}
+
+/* A default-mode file that read its whole message: packet reads, then end of file. */
+TEST_F(rustqueue, fcntl_after_whole_message_default_stays_eof)
+{
+	char buf[16];
+	int fd, fl;
+
+	ASSERT_EQ(3, write(self->fd, "one", 3));
+	ASSERT_EQ(3, write(self->fd, "two", 3));
+	ASSERT_EQ(5, write(self->fd, "three", 5));
+	fd = open(RQ_DEVICE, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(3, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	fl = fcntl(fd, F_GETFL);
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, fl | O_DIRECT));
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, fl));
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf))) TH_LOG("there and back: still end of file");
+	/* Packet reads take messages from the queue; default mode stays at its end. */
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, fl | O_DIRECT));
+	ASSERT_EQ(3, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "two", 3));
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, fl));
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(1, sysfs_get("count"));
+	close(fd);
+}
+
+/* A packet-mode file turned to default mode takes one message, once. */
+TEST_F(rustqueue, fcntl_packet_file_turned_default_takes_one_message)
+{
+	char buf[16];
+	int fd, fl;
+
+	ASSERT_EQ(3, write(self->fd, "one", 3));
+	ASSERT_EQ(3, write(self->fd, "two", 3));
+	ASSERT_EQ(5, write(self->fd, "three", 5));
+	fd = open(RQ_DEVICE, O_RDONLY | O_DIRECT | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(3, read(fd, buf, sizeof(buf)));
+	fl = fcntl(fd, F_GETFL);
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, fl & ~O_DIRECT));
+	ASSERT_EQ(2, read(fd, buf, 2));
+	ASSERT_EQ(1, read(fd, buf + 2, sizeof(buf) - 2));
+	EXPECT_EQ(0, memcmp(buf, "two", 3));
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf))) TH_LOG("one message per file in default mode");
+	EXPECT_EQ(1, sysfs_get("count"));
 	close(fd);
 }
 
@@ -703,39 +1160,35 @@ TEST_F(rustqueue, rwf_nowait)
 
 TEST_F(rustqueue, blocking_read_woken_by_write)
 {
-	struct timespec start;
 	char buf[16];
+	int fd, status;
 	pid_t pid;
-	int fd;
 
 	fd = open(RQ_DEVICE, O_RDONLY | O_DIRECT);
 	ASSERT_LE(0, fd);
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	pid = write_later(200, "wake");
+	pid = write_when_blocked(__NR_read, "wake");
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(4, read(fd, buf, sizeof(buf))) TH_LOG("%s", strerror(errno));
 	EXPECT_EQ(0, memcmp(buf, "wake", 4));
-	EXPECT_LE(150, elapsed_ms(&start)) TH_LOG("the read did not wait for the writer");
-	EXPECT_EQ(0, child_status(pid));
+	status = child_status(pid);
+	EXPECT_EQ(CHILD_OK, status) TH_LOG("writer: %s", child_why(status));
 	close(fd);
 }
 
 TEST_F(rustqueue, blocking_write_woken_by_read)
 {
-	struct timespec start;
+	int fd, i, status;
 	char buf[16];
-	int fd, i;
 	pid_t pid;
 
 	fd = open(RQ_DEVICE, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);
 	fill_queue(_metadata, fd, RQ_CAPACITY);
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	pid = read_later(200);
+	pid = read_when_blocked(__NR_write);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(4, write(fd, "last", 4)) TH_LOG("%s", strerror(errno));
-	EXPECT_LE(150, elapsed_ms(&start)) TH_LOG("the write did not wait for room");
-	EXPECT_EQ(0, child_status(pid));
+	status = child_status(pid);
+	EXPECT_EQ(CHILD_OK, status) TH_LOG("reader: %s", child_why(status));
 	EXPECT_EQ(RQ_CAPACITY, sysfs_get("count"));
 	/* FIFO: fifteen "x", then "last". */
 	for (i = 0; i < RQ_CAPACITY - 1; i++)
@@ -745,79 +1198,85 @@ TEST_F(rustqueue, blocking_write_woken_by_read)
 	close(fd);
 }
 
+#define WAKE_READERS	4
+
 /* The voluntary context switches of PID so far, or -1. */
 static long ctxt_switches(pid_t pid)
 {
-	char path[64], line[128];
-	long n = -1;
-	FILE *f;
+	char path[64], status[4096], *p;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	if (!f)
+	if (read_file(path, status, sizeof(status)) <= 0)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
-			break;
-	fclose(f);
-	return n;
+	p = strstr(status, "\nvoluntary_ctxt_switches:");
+	return p ? strtol(p + strlen("\nvoluntary_ctxt_switches:"), NULL, 10) : -1;
 }
 
-/* Readers wait exclusively: one message wakes one of them, not the crowd. */
+/*
+ * Blocked readers each get their own message: one message releases exactly
+ * one of them, the others are still blocked in read() afterwards, and at
+ * most one of them was woken meanwhile (readers wait exclusively; a herd
+ * wakes them all).  A sleeping task switches only when woken, and write()
+ * has issued its wakeups when it returns: once a reader is proven asleep
+ * again, its count of voluntary switches says whether it was woken.
+ */
 TEST_F(rustqueue, one_message_wakes_one_reader)
 {
-	long before[4], after;
-	int i, woken = 0;
-	pid_t readers[4];
+	long before[WAKE_READERS], after;
+	pid_t readers[WAKE_READERS];
+	int i, j, msg, status, woken;
 
-	for (i = 0; i < 4; i++)
-		readers[i] = read_later(0);
-	usleep(300 * 1000);
-	for (i = 0; i < 4; i++) {
-		ASSERT_EQ(0, waitpid(readers[i], NULL, WNOHANG))
-			TH_LOG("reader %d did not wait", i);
+	for (i = 0; i < WAKE_READERS; i++) {
+		readers[i] = blocked_reader();
+		ASSERT_LT(0, readers[i]);
+	}
+	for (i = 0; i < WAKE_READERS; i++) {
+		ASSERT_EQ(0, wait_blocked(readers[i], __NR_read, RQ_BLOCK_MS))
+			TH_LOG("reader %d never blocked in read(): %s", i, rq_seen);
 		before[i] = ctxt_switches(readers[i]);
-		ASSERT_LT(0, before[i]);
+		ASSERT_LE(0, before[i]) TH_LOG("no voluntary_ctxt_switches for reader %d", i);
 	}
-	ASSERT_EQ(3, write(self->fd, "one", 3));
-	usleep(300 * 1000);
-	for (i = 0; i < 4; i++) {
-		if (waitpid(readers[i], NULL, WNOHANG) == readers[i]) {
-			woken++;
-			readers[i] = 0;
-			continue;
+	for (msg = 0; msg < WAKE_READERS; msg++) {
+		ASSERT_EQ(1, write(self->fd, "m", 1));
+		i = reap_one(readers, WAKE_READERS, RQ_BLOCK_MS, &status);
+		ASSERT_LE(0, i) TH_LOG("message %d released no reader", msg);
+		EXPECT_EQ(CHILD_OK, status) TH_LOG("reader %d: %s", i, child_why(status));
+		woken = 0;
+		for (j = 0; j < WAKE_READERS; j++) {
+			if (!readers[j])
+				continue;
+			EXPECT_EQ(0, wait_blocked(readers[j], __NR_read, RQ_BLOCK_MS))
+				TH_LOG("after message %d, reader %d not in read(): %s",
+				       msg, j, rq_seen);
+			after = ctxt_switches(readers[j]);
+			woken += after != before[j];
+			before[j] = after;
 		}
-		after = ctxt_switches(readers[i]);
-		EXPECT_EQ(before[i], after)
-			TH_LOG("reader %d woke for a message it did not get", i);
+		EXPECT_LE(woken, 1)
+			TH_LOG("message %d woke %d readers that did not get it", msg, woken);
+		EXPECT_EQ(0, sysfs_get("count")) TH_LOG("message %d was not taken", msg);
 	}
-	EXPECT_EQ(1, woken);
-	/* A message each for the others. */
-	for (i = 0; i < 4; i++)
-		if (readers[i])
-			ASSERT_EQ(1, write(self->fd, "x", 1));
-	for (i = 0; i < 4; i++)
-		if (readers[i])
-			EXPECT_EQ(0, child_status_within(readers[i], 5000));
 }
 
 TEST_F(rustqueue, signal_interrupts_blocked_read)
 {
 	struct rustqueue_info before, after;
+	int fd, status;
 	char buf[16];
 	pid_t pid;
-	int fd;
 
 	fd = open(RQ_DEVICE, O_RDONLY | O_DIRECT);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, get_info(fd, &before));
-	catch_signal(SIGUSR1, 0);
-	pid = signal_later(200, SIGUSR1);
+	catch_signal(_metadata, SIGUSR1, 0);
+	pid = signal_when_blocked(__NR_read, SIGUSR1);
+	ASSERT_LT(0, pid);
 	errno = 0;
 	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
 	EXPECT_EQ(EINTR, errno);
 	EXPECT_EQ(1, signals_caught());
-	EXPECT_EQ(0, child_status(pid));
+	status = child_status(pid);
+	EXPECT_EQ(CHILD_OK, status) TH_LOG("signaller: %s", child_why(status));
 	ASSERT_EQ(0, get_info(fd, &after));
 	EXPECT_EQ(before.dequeued, after.dequeued);
 	EXPECT_EQ(0, after.count);
@@ -827,23 +1286,26 @@ TEST_F(rustqueue, signal_interrupts_blocked_read)
 TEST_F(rustqueue, signal_interrupts_blocked_write)
 {
 	struct rustqueue_info before, after;
+	int fd, status;
 	pid_t pid;
-	int fd;
 
 	fd = open(RQ_DEVICE, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);
 	fill_queue(_metadata, fd, RQ_CAPACITY);
 	ASSERT_EQ(0, get_info(fd, &before));
-	catch_signal(SIGUSR1, 0);
-	pid = signal_later(200, SIGUSR1);
+	catch_signal(_metadata, SIGUSR1, 0);
+	pid = signal_when_blocked(__NR_write, SIGUSR1);
+	ASSERT_LT(0, pid);
 	errno = 0;
 	EXPECT_EQ(-1, write(fd, "late", 4));
 	EXPECT_EQ(EINTR, errno);
 	EXPECT_EQ(1, signals_caught());
-	EXPECT_EQ(0, child_status(pid));
-	ASSERT_EQ(0, get_info(fd, &after));
+	status = child_status(pid);
+	EXPECT_EQ(CHILD_OK, status) TH_LOG("signaller: %s", child_why(status));
+	info_checked(_metadata, fd, &after);
 	EXPECT_EQ(before.enqueued, after.enqueued);
 	EXPECT_EQ(RQ_CAPACITY, after.count);
+	EXPECT_EQ(0, after.in_flight) TH_LOG("the interrupted write kept a place");
 	EXPECT_EQ(RQ_CAPACITY, after.bytes) TH_LOG("the interrupted write queued bytes");
 	close(fd);
 }
@@ -851,27 +1313,57 @@ TEST_F(rustqueue, signal_interrupts_blocked_write)
 /* ERESTARTSYS, not EINTR: under SA_RESTART the read goes on waiting. */
 TEST_F(rustqueue, signal_with_sa_restart_restarts_read)
 {
-	pid_t sig, wr;
+	int fd, status;
 	char buf[16];
-	int fd;
+	pid_t pid;
 
 	fd = open(RQ_DEVICE, O_RDONLY | O_DIRECT);
 	ASSERT_LE(0, fd);
-	catch_signal(SIGUSR1, SA_RESTART);
-	sig = signal_later(100, SIGUSR1);
-	wr = write_later(400, "after");
+	catch_signal(_metadata, SIGUSR1, SA_RESTART);
+	pid = signal_then_write_when_blocked(__NR_read, SIGUSR1, "after");
+	ASSERT_LT(0, pid);
 	ASSERT_EQ(5, read(fd, buf, sizeof(buf))) TH_LOG("%s", strerror(errno));
 	EXPECT_EQ(0, memcmp(buf, "after", 5));
 	EXPECT_EQ(1, signals_caught());
-	EXPECT_EQ(0, child_status(sig));
-	EXPECT_EQ(0, child_status(wr));
+	status = child_status(pid);
+	EXPECT_EQ(CHILD_OK, status) TH_LOG("signaller and writer: %s", child_why(status));
 	close(fd);
+}
+
+/* max_msg_size is exact in both modes, counts its refusals and spares queued messages. */
+TEST_F(rustqueue, max_msg_size_exact_in_both_modes)
+{
+	long long rejected = sysfs_get("rejected");
+	char msg[128], buf[128];
+	int pfd, fd, i;
+
+	pfd = open(RQ_DEVICE, O_RDWR | O_DIRECT | O_NONBLOCK);
+	ASSERT_LE(0, pfd);
+	ASSERT_LE(0, rejected);
+	ASSERT_EQ(0, sysfs_set("max_msg_size", "100"));
+	fill(msg, sizeof(msg), 9);
+	for (i = 0; i < 2; i++) {
+		fd = i ? pfd : self->fd;
+		errno = 0;
+		EXPECT_EQ(-1, write(fd, msg, 101)) TH_LOG("%s mode", i ? "packet" : "default");
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(100, write(fd, msg, 100))
+			TH_LOG("%s mode: %s", i ? "packet" : "default", strerror(errno));
+	}
+	EXPECT_EQ(rejected + 2, sysfs_get("rejected"));
+	EXPECT_EQ(2, sysfs_get("count"));
+	/* A lower limit leaves what is queued as it is. */
+	ASSERT_EQ(0, sysfs_set("max_msg_size", "50"));
+	EXPECT_EQ(100, read(pfd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(msg, buf, 100));
+	close(pfd);
 }
 
 /* ---- poll and epoll, in both modes ---- */
 
 FIXTURE(modes) {
-	int fd;
+	int fd;			/* read and write, O_NONBLOCK, the variant's mode */
+	struct rq_limits saved;
 };
 
 FIXTURE_VARIANT(modes) {
@@ -888,34 +1380,26 @@ FIXTURE_VARIANT_ADD(modes, packet_mode) {
 
 FIXTURE_SETUP(modes)
 {
+	const char *why = rq_cannot_run();
+
+	if (why)
+		SKIP(return, "%s", why);
 	self->fd = open(RQ_DEVICE, O_RDWR | O_NONBLOCK | variant->flags);
-	if (self->fd < 0 && errno == ENOENT)
-		SKIP(return, RQ_DEVICE " not present: load rustqueue.ko (CONFIG_RUSTQUEUE)");
 	ASSERT_LE(0, self->fd) TH_LOG("open " RQ_DEVICE ": %s", strerror(errno));
-	ASSERT_EQ(0, reset_queue());
+	ASSERT_EQ(0, rq_begin(&self->saved))
+		TH_LOG("cannot drain the queue or set its limits: %s", strerror(errno));
 }
 
-FIXTURE_TEARDOWN(modes)
+FIXTURE_TEARDOWN_PARENT(modes)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	reset_queue();
-}
+	int err = rq_end(&self->saved);
 
-static short poll_now(int fd)
-{
-	struct pollfd pfd = {
-		.fd = fd,
-		.events = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM,
-	};
-
-	if (poll(&pfd, 1, 0) < 0)
-		return -1;
-	return pfd.revents;
+	EXPECT_EQ(0, err) TH_LOG("cannot empty the queue, restore its limits: %s", strerror(err));
 }
 
 TEST_F(modes, poll_readiness)
 {
+	bool packet = variant->flags & O_DIRECT;
 	char buf[16];
 	int i;
 
@@ -928,44 +1412,78 @@ TEST_F(modes, poll_readiness)
 	EXPECT_EQ(POLLIN | POLLRDNORM, poll_now(self->fd));
 	/* A read makes room. */
 	ASSERT_EQ(2, read(self->fd, buf, sizeof(buf)));
-	if (variant->flags & O_DIRECT) {
-		EXPECT_EQ(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM, poll_now(self->fd));
+	EXPECT_EQ(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM, poll_now(self->fd));
+	if (packet) {
 		for (i = 1; i < RQ_CAPACITY; i++)
 			ASSERT_EQ(1, read(self->fd, buf, sizeof(buf)));
 	} else {
-		/* This open has read its message: end of file, not readable. */
-		EXPECT_EQ(POLLOUT | POLLWRNORM, poll_now(self->fd));
+		/* This open has read its message: end of file, readable (read() returns 0). */
 		EXPECT_EQ(0, read(self->fd, buf, sizeof(buf)));
 		EXPECT_EQ(RQ_CAPACITY - 1, sysfs_get("count"));
-		ASSERT_EQ(0, reset_queue());
+		ASSERT_LE(0, rq_drain());
 	}
-	EXPECT_EQ(POLLOUT | POLLWRNORM, poll_now(self->fd));
+	/* Empty again; the default-mode file is still at its end, so readable. */
+	EXPECT_EQ((packet ? 0 : POLLIN | POLLRDNORM) | POLLOUT | POLLWRNORM, poll_now(self->fd));
+}
+
+/* Readiness follows the access mode: O_RDONLY never sees POLLOUT, O_WRONLY never POLLIN. */
+TEST_F(modes, poll_honours_access_mode)
+{
+	int ro, wo;
+
+	ro = open(RQ_DEVICE, O_RDONLY | O_NONBLOCK | variant->flags);
+	wo = open(RQ_DEVICE, O_WRONLY | O_NONBLOCK | variant->flags);
+	ASSERT_LE(0, ro);
+	ASSERT_LE(0, wo);
+	/* Empty: room for the writer, nothing for the reader. */
+	EXPECT_EQ(0, poll_now(ro)) TH_LOG("O_RDONLY, empty queue");
+	EXPECT_EQ(POLLOUT | POLLWRNORM, poll_now(wo));
+	EXPECT_EQ(0, epoll_now(ro, EPOLLIN | EPOLLOUT));
+	EXPECT_EQ(EPOLLOUT, epoll_now(wo, EPOLLIN | EPOLLOUT));
+	/* One message: something to read and room both. */
+	ASSERT_EQ(1, write(wo, "m", 1));
+	EXPECT_EQ(POLLIN | POLLRDNORM, poll_now(ro)) TH_LOG("O_RDONLY, one message queued");
+	EXPECT_EQ(POLLOUT | POLLWRNORM, poll_now(wo)) TH_LOG("O_WRONLY, one message queued");
+	EXPECT_EQ(EPOLLIN, epoll_now(ro, EPOLLIN | EPOLLOUT));
+	EXPECT_EQ(EPOLLOUT, epoll_now(wo, EPOLLIN | EPOLLOUT));
+	/* Full: nothing for the writer. */
+	fill_queue(_metadata, wo, RQ_CAPACITY - 1);
+	EXPECT_EQ(POLLIN | POLLRDNORM, poll_now(ro));
+	EXPECT_EQ(0, poll_now(wo)) TH_LOG("O_WRONLY, full queue");
+	EXPECT_EQ(0, epoll_now(wo, EPOLLIN | EPOLLOUT));
+	close(ro);
+	close(wo);
 }
 
 TEST_F(modes, poll_woken_by_write_and_by_read)
 {
 	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+	int status;
 	pid_t pid;
 
-	pid = write_later(200, "hello");
-	EXPECT_EQ(1, poll(&pfd, 1, 5000));
+	pid = write_when_blocked(RQ_NR_POLL, "hello");
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(1, poll(&pfd, 1, WAKE_MS));
 	EXPECT_EQ(POLLIN, pfd.revents & (POLLIN | POLLERR | POLLHUP));
-	EXPECT_EQ(0, child_status(pid));
-	ASSERT_EQ(0, reset_queue());
+	status = child_status(pid);
+	EXPECT_EQ(CHILD_OK, status) TH_LOG("writer: %s", child_why(status));
+	ASSERT_LE(0, rq_drain());
 
 	fill_queue(_metadata, self->fd, RQ_CAPACITY);
 	pfd.events = POLLOUT;
-	pid = read_later(200);
-	EXPECT_EQ(1, poll(&pfd, 1, 5000));
+	pid = read_when_blocked(RQ_NR_POLL);
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(1, poll(&pfd, 1, WAKE_MS));
 	EXPECT_EQ(POLLOUT, pfd.revents);
-	EXPECT_EQ(0, child_status(pid));
+	status = child_status(pid);
+	EXPECT_EQ(CHILD_OK, status) TH_LOG("reader: %s", child_why(status));
 }
 
 TEST_F(modes, epoll_readiness_and_wakeup)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT }, got;
+	int ep, status;
 	pid_t pid;
-	int ep;
 
 	ep = epoll_create1(0);
 	ASSERT_LE(0, ep);
@@ -981,37 +1499,90 @@ TEST_F(modes, epoll_readiness_and_wakeup)
 	ev.events = EPOLLOUT | EPOLLET;
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_MOD, self->fd, &ev));
 	EXPECT_EQ(0, epoll_wait(ep, &got, 1, 0));
-	pid = read_later(200);
-	ASSERT_EQ(1, epoll_wait(ep, &got, 1, 5000));
+	pid = read_when_blocked(RQ_NR_EPOLL_WAIT);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(1, epoll_wait(ep, &got, 1, WAKE_MS));
 	EXPECT_EQ(EPOLLOUT, got.events);
-	EXPECT_EQ(0, child_status(pid));
+	status = child_status(pid);
+	EXPECT_EQ(CHILD_OK, status) TH_LOG("reader: %s", child_why(status));
 
 	/* And waiting for a message in an empty queue. */
-	ASSERT_EQ(0, reset_queue());
+	ASSERT_LE(0, rq_drain());
 	ev.events = EPOLLIN | EPOLLET;
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_MOD, self->fd, &ev));
 	EXPECT_EQ(0, epoll_wait(ep, &got, 1, 0));
-	pid = write_later(200, "ping");
-	ASSERT_EQ(1, epoll_wait(ep, &got, 1, 5000));
+	pid = write_when_blocked(RQ_NR_EPOLL_WAIT, "ping");
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(1, epoll_wait(ep, &got, 1, WAKE_MS));
 	EXPECT_EQ(EPOLLIN, got.events);
-	EXPECT_EQ(0, child_status(pid));
+	status = child_status(pid);
+	EXPECT_EQ(CHILD_OK, status) TH_LOG("writer: %s", child_why(status));
 	close(ep);
 }
 
-/* Default mode: this open's partly read message is readable on its own. */
+/* ---- poll and epoll of a default-mode file, in each of its states ---- */
+
+/* Holding part of a message: readable on its own, with nothing queued. */
 TEST_F(rustqueue, poll_partly_read_message)
 {
-	struct pollfd pfd = { .events = POLLIN };
+	struct rustqueue_info info;
 	char buf[4];
+	int fd;
 
 	ASSERT_EQ(6, write(self->fd, "abcdef", 6));
-	pfd.fd = open(RQ_DEVICE, O_RDONLY);
-	ASSERT_LE(0, pfd.fd);
-	ASSERT_EQ(2, read(pfd.fd, buf, 2));
-	EXPECT_EQ(0, sysfs_get("count"));
-	EXPECT_EQ(1, poll(&pfd, 1, 0));
-	EXPECT_EQ(POLLIN, pfd.revents);
-	close(pfd.fd);
+	fd = open(RQ_DEVICE, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(2, read(fd, buf, 2));
+	info_checked(_metadata, self->fd, &info);
+	EXPECT_EQ(0, info.count);
+	EXPECT_EQ(1, info.in_flight);
+	EXPECT_EQ(POLLIN | POLLRDNORM, poll_now(fd));
+	EXPECT_EQ(EPOLLIN, epoll_now(fd, EPOLLIN | EPOLLOUT));
+	close(fd);
+}
+
+/* At end of file read() returns 0 at once, so poll and epoll report POLLIN at once. */
+TEST_F(rustqueue, poll_at_end_of_file_is_readable)
+{
+	char buf[16];
+	int fd;
+
+	ASSERT_EQ(1, write(self->fd, "m", 1));
+	ASSERT_EQ(2, write(self->fd, "m2", 2));
+	fd = open(RQ_DEVICE, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(POLLIN | POLLRDNORM, poll_now(fd)) TH_LOG("at end of file, a message queued");
+	EXPECT_EQ(EPOLLIN, epoll_now(fd, EPOLLIN | EPOLLOUT));
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(1, sysfs_get("count")) TH_LOG("the next message is not this file's");
+	/* And with the queue empty. */
+	ASSERT_EQ(2, read_one(buf, sizeof(buf)));
+	EXPECT_EQ(POLLIN | POLLRDNORM, poll_now(fd)) TH_LOG("at end of file, queue empty");
+	EXPECT_EQ(EPOLLIN, epoll_now(fd, EPOLLIN | EPOLLOUT));
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	close(fd);
+}
+
+/*
+ * Before its first message, with the queue empty, read() returns 0 but poll
+ * waits for a message: "poll, then read" waits for the first one.
+ */
+TEST_F(rustqueue, poll_before_first_message_waits)
+{
+	char buf[16];
+	int fd;
+
+	fd = open(RQ_DEVICE, O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, poll_now(fd)) TH_LOG("nothing queued, nothing taken");
+	EXPECT_EQ(0, epoll_now(fd, EPOLLIN | EPOLLOUT));
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, poll_now(fd)) TH_LOG("a read of an empty queue took nothing");
+	ASSERT_EQ(2, write(self->fd, "m1", 2));
+	EXPECT_EQ(POLLIN | POLLRDNORM, poll_now(fd));
+	EXPECT_EQ(EPOLLIN, epoll_now(fd, EPOLLIN | EPOLLOUT));
+	close(fd);
 }
 
 /* ---- The info ioctl and FIONREAD ---- */
@@ -1029,7 +1600,9 @@ TEST_F(rustqueue, info_ioctl_follows_a_known_sequence)
 	EXPECT_EQ(0, a.count);
 	EXPECT_EQ(0, a.next_len);
 	EXPECT_EQ(0, a.bytes);
-	for (i = 0; i < 4; i++)
+	EXPECT_EQ(0, a.in_flight);
+	EXPECT_EQ(0, a.pad);
+	for (i = 0; i < (int)ARRAY_SIZE(a.reserved); i++)
 		EXPECT_EQ(0, a.reserved[i]) TH_LOG("reserved[%d]", i);
 
 	/* Queue 1, 22 and 333 bytes; refuse one too long; read one. */
@@ -1054,7 +1627,9 @@ TEST_F(rustqueue, info_ioctl_follows_a_known_sequence)
 	EXPECT_EQ(RQ_CAPACITY, b.count);
 	EXPECT_EQ(a.enqueued + 3 + RQ_CAPACITY - 2, b.enqueued);
 	EXPECT_EQ(a.rejected + 2, b.rejected);
-	for (i = 0; i < 4; i++)
+	EXPECT_EQ(0, b.in_flight);
+	EXPECT_EQ(0, b.pad);
+	for (i = 0; i < (int)ARRAY_SIZE(b.reserved); i++)
 		EXPECT_EQ(0, b.reserved[i]) TH_LOG("reserved[%d]", i);
 }
 
@@ -1139,7 +1714,8 @@ TEST_F(rustqueue, sysfs_limits_apply)
 	errno = 0;
 	EXPECT_EQ(-1, write(fd, "x", 1));
 	EXPECT_EQ(EAGAIN, errno);
-	ASSERT_EQ(0, reset_queue());
+	ASSERT_LE(0, rq_drain());
+	ASSERT_EQ(0, sysfs_set("capacity", "16"));
 
 	/* max_msg_size 10: 10 bytes pass, 11 do not. */
 	ASSERT_EQ(0, sysfs_set("max_msg_size", "10"));
@@ -1147,7 +1723,7 @@ TEST_F(rustqueue, sysfs_limits_apply)
 	errno = 0;
 	EXPECT_EQ(-1, write(fd, msg, 11));
 	EXPECT_EQ(EINVAL, errno);
-	ASSERT_EQ(0, reset_queue());
+	ASSERT_LE(0, rq_drain());
 
 	/* The largest message there can be, through a packet round trip. */
 	ASSERT_EQ(0, sysfs_set("max_msg_size", "1048576"));
@@ -1173,26 +1749,32 @@ TEST_F(rustqueue, sysfs_capacity_raise_wakes_writer_and_poller)
 {
 	struct pollfd pfd;
 	pid_t writer, poller;
-	int fd;
+	int fd, status;
 
 	fd = open(RQ_DEVICE, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);
 	fill_queue(_metadata, fd, RQ_CAPACITY);
-	writer = write_later(0, "more");
-	poller = fork();
+	writer = blocked_writer("more");
+	ASSERT_LT(0, writer);
+	poller = fork_child();
+	ASSERT_LE(0, poller);
 	if (!poller) {
 		pfd.fd = fd;
 		pfd.events = POLLOUT;
-		_exit(poll(&pfd, 1, 10000) == 1 && pfd.revents == POLLOUT ? 0 : 1);
+		_exit(poll(&pfd, 1, WAKE_MS) == 1 && pfd.revents == POLLOUT ? CHILD_OK :
+		      CHILD_CALL_FAILED);
 	}
-	usleep(300 * 1000);
-	/* Both still wait: nobody read anything. */
-	EXPECT_EQ(0, waitpid(writer, NULL, WNOHANG));
-	EXPECT_EQ(0, waitpid(poller, NULL, WNOHANG));
+	/* Both wait: nobody reads anything. */
+	ASSERT_EQ(0, wait_blocked(writer, __NR_write, RQ_BLOCK_MS))
+		TH_LOG("the writer never blocked on the full queue: %s", rq_seen);
+	ASSERT_EQ(0, wait_blocked(poller, RQ_NR_POLL, RQ_BLOCK_MS))
+		TH_LOG("the poller never blocked: %s", rq_seen);
 	EXPECT_EQ(RQ_CAPACITY, sysfs_get("count"));
 	ASSERT_EQ(0, sysfs_set("capacity", "18"));
-	EXPECT_EQ(0, child_status_within(writer, 5000)) TH_LOG("the writer was not woken");
-	EXPECT_EQ(0, child_status_within(poller, 5000)) TH_LOG("the poller was not woken");
+	status = child_status_within(writer, WAKE_MS);
+	EXPECT_EQ(CHILD_OK, status) TH_LOG("writer: %s", child_why(status));
+	status = child_status_within(poller, WAKE_MS);
+	EXPECT_EQ(CHILD_OK, status) TH_LOG("poller: %s", child_why(status));
 	EXPECT_EQ(RQ_CAPACITY + 1, sysfs_get("count"));
 	close(fd);
 }
@@ -1229,54 +1811,97 @@ TEST_F(rustqueue, sysfs_counters_match_ioctl)
 
 /* ---- Tracepoints ---- */
 
-static bool contains(const char *text, const char *part)
+/* Does LINE hold the field NAME=VALUE? */
+static bool has_field(const char *line, const char *name, long value)
 {
-	return strstr(text, part);
+	size_t len = strlen(name);
+	const char *p;
+	char *end;
+
+	for (p = line; (p = strstr(p, name)); p += len) {
+		if ((p != line && p[-1] != ' ') || p[len] != '=')
+			continue;
+		if (strtol(p + len + 1, &end, 10) == value && (*end == ' ' || !*end))
+			return true;
+	}
+	return false;
 }
 
+/* Does TRACE hold a line of EVENT with len LEN and depth DEPTH? */
+static bool traced(const char *trace, const char *event, long len, long depth)
+{
+	const char *line, *eol;
+	char buf[512];
+	size_t n;
+
+	for (line = trace; *line; line = *eol ? eol + 1 : eol) {
+		eol = strchrnul(line, '\n');
+		n = eol - line < (long)sizeof(buf) ? (size_t)(eol - line) : sizeof(buf) - 1;
+		memcpy(buf, line, n);
+		buf[n] = '\0';
+		if (strstr(buf, event) && has_field(buf, "len", len) &&
+		    has_field(buf, "depth", depth))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The events fire, carry the queue's name, and can be told from KUnit's
+ * queues by it.  They are recorded in a trace instance of the test's own:
+ * the global buffer and its events stay as they were.
+ */
 TEST_F(rustqueue, tracepoints_fire)
 {
 	static const char *const events[] = { "rustqueue_enqueue", "rustqueue_dequeue" };
-	const char *tracing = "/sys/kernel/tracing";
-	char path[256], trace[8192], buf[16];
+	static char trace[65536];
+	char path[256], buf[16];
+	size_t total = 0;
+	int fd, i, err;
 	ssize_t n;
-	int fd, i;
 
-	snprintf(path, sizeof(path), "%s/events/rustqueue/enable", tracing);
-	if (access(path, F_OK))
-		SKIP(return, "no %s: kernel without CONFIG_FTRACE, or tracefs not mounted", path);
+	if (access(TRACEFS "/instances", F_OK))
+		SKIP(return, "no " TRACEFS "/instances: tracefs not mounted, or no CONFIG_TRACING");
+	if (access(TRACEFS "/events/rustqueue", F_OK))
+		SKIP(return, "no rustqueue events in " TRACEFS ": no CONFIG_EVENT_TRACING");
+	if (!rmdir(RQ_TRACE_INSTANCE))
+		TH_LOG("removed " RQ_TRACE_INSTANCE ", left by an earlier run");
+	ASSERT_EQ(0, mkdir(RQ_TRACE_INSTANCE, 0755))
+		TH_LOG("mkdir " RQ_TRACE_INSTANCE ": %s", strerror(errno));
+	self->tracing = true;
 	for (i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/events/rustqueue/%s/enable", tracing, events[i]);
-		fd = open(path, O_WRONLY);
-		ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
-		ASSERT_EQ(1, write(fd, "1", 1));
-		close(fd);
+		snprintf(path, sizeof(path), RQ_TRACE_INSTANCE "/events/rustqueue/%s/filter",
+			 events[i]);
+		err = write_file(path, "queue == \"rustqueue\"");
+		EXPECT_EQ(0, err) TH_LOG("%s: %s: the events must carry a field 'queue'",
+					 path, strerror(err));
+		snprintf(path, sizeof(path), RQ_TRACE_INSTANCE "/events/rustqueue/%s/enable",
+			 events[i]);
+		err = write_file(path, "1");
+		ASSERT_EQ(0, err) TH_LOG("%s: %s", path, strerror(err));
 	}
-	snprintf(path, sizeof(path), "%s/trace", tracing);
-	fd = open(path, O_WRONLY | O_TRUNC);
-	ASSERT_LE(0, fd);
-	close(fd);
 
 	ASSERT_EQ(5, write(self->fd, "trace", 5));
 	ASSERT_EQ(3, write(self->fd, "two", 3));
 	ASSERT_EQ(5, read_one(buf, sizeof(buf)));
 
-	fd = open(path, O_RDONLY);
-	ASSERT_LE(0, fd);
-	n = read(fd, trace, sizeof(trace) - 1);
+	EXPECT_EQ(0, write_file(RQ_TRACE_INSTANCE "/tracing_on", "0"));
+	fd = open(RQ_TRACE_INSTANCE "/trace", O_RDONLY);
+	ASSERT_LE(0, fd) TH_LOG("open " RQ_TRACE_INSTANCE "/trace: %s", strerror(errno));
+	while (total < sizeof(trace) - 1 &&
+	       (n = read(fd, trace + total, sizeof(trace) - 1 - total)) > 0)
+		total += n;
 	close(fd);
-	ASSERT_LT(0, n);
-	trace[n] = '\0';
-	EXPECT_TRUE(contains(trace, "rustqueue_enqueue: len=5 depth=1")) TH_LOG("%s", trace);
-	EXPECT_TRUE(contains(trace, "rustqueue_enqueue: len=3 depth=2")) TH_LOG("%s", trace);
-	EXPECT_TRUE(contains(trace, "rustqueue_dequeue: len=5 depth=1")) TH_LOG("%s", trace);
+	trace[total] = '\0';
+	EXPECT_TRUE(traced(trace, "rustqueue_enqueue: ", 5, 1)) TH_LOG("%.2000s", trace);
+	EXPECT_TRUE(traced(trace, "rustqueue_enqueue: ", 3, 2)) TH_LOG("%.2000s", trace);
+	EXPECT_TRUE(traced(trace, "rustqueue_dequeue: ", 5, 1)) TH_LOG("%.2000s", trace);
+	EXPECT_TRUE(!!strstr(trace, "rustqueue_enqueue: queue=rustqueue len=5 depth=1"))
+		TH_LOG("%.2000s", trace);
 
-	snprintf(path, sizeof(path), "%s/events/rustqueue/enable", tracing);
-	fd = open(path, O_WRONLY);
-	if (fd >= 0) {
-		EXPECT_EQ(1, write(fd, "0", 1));
-		close(fd);
-	}
+	EXPECT_EQ(0, rmdir(RQ_TRACE_INSTANCE))
+		TH_LOG("rmdir " RQ_TRACE_INSTANCE ": %s", strerror(errno));
+	self->tracing = false;
 }
 
 /* ---- Several readers in both modes at once ---- */
@@ -1362,7 +1987,7 @@ TEST_F(rustqueue, exactly_once_with_readers_in_both_modes)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, get_info(fd, &before));
 	for (i = 0; i < XO_READERS; i++) {
-		readers[i] = fork();
+		readers[i] = fork_child();
 		ASSERT_LE(0, readers[i]);
 		if (!readers[i])
 			xo_reader(sh, i);
@@ -1373,14 +1998,15 @@ TEST_F(rustqueue, exactly_once_with_readers_in_both_modes)
 		ASSERT_EQ((ssize_t)strlen(msg), write(fd, msg, strlen(msg)));
 	}
 	__atomic_store_n(&sh->done, 1, __ATOMIC_RELAXED);
-	/* Reader 0 blocks until it reads "stop"; the others may take some. */
-	while (waitpid(readers[0], &status, WNOHANG) == 0) {
-		ASSERT_EQ(4, write(fd, "stop", 4));
-		usleep(20 * 1000);
+	/* The poll-driven readers end once nothing came for 100 ms... */
+	for (i = 1; i < XO_READERS; i++) {
+		status = child_status_within(readers[i], WAKE_MS);
+		EXPECT_EQ(0, status) TH_LOG("reader %d: status %d", i, status);
 	}
-	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	for (i = 1; i < XO_READERS; i++)
-		EXPECT_EQ(0, child_status(readers[i])) TH_LOG("reader %d", i);
+	/* ...then reader 0, alone and blocked in read(), gets the one "stop". */
+	ASSERT_EQ(4, write(fd, "stop", 4));
+	status = child_status_within(readers[0], WAKE_MS);
+	EXPECT_EQ(0, status) TH_LOG("reader 0: status %d", status);
 	for (i = 0; i < XO_READERS; i++) {
 		EXPECT_EQ(0, sh->bad[i]) TH_LOG("reader %d got corrupt messages", i);
 		EXPECT_EQ(0, sh->out_of_order[i]) TH_LOG("reader %d saw messages out of order", i);
@@ -1391,12 +2017,173 @@ TEST_F(rustqueue, exactly_once_with_readers_in_both_modes)
 	}
 	EXPECT_EQ(0, lost);
 	EXPECT_EQ(0, dup);
-	ASSERT_EQ(0, get_info(fd, &after));
-	/* Only "stop" messages may be left, and every message read counts. */
-	EXPECT_EQ(after.enqueued - before.enqueued - after.count,
-		  after.dequeued - before.dequeued);
+	info_checked(_metadata, fd, &after);
+	/* Nothing is left, and every message read counts. */
+	EXPECT_EQ(0, after.count + after.in_flight);
+	EXPECT_EQ(after.enqueued - before.enqueued, after.dequeued - before.dequeued);
 	close(fd);
 	munmap(sh, sizeof(*sh));
+}
+
+/* ---- The memory one queue can pin ---- */
+
+#define MEM_FILES	200
+#define MEM_WRITERS	40
+#define MEM_CAPACITY	16
+#define MEM_MSG		(1024 * 1024)
+/*
+ * What the rest of the kernel may allocate while the test measures (proc
+ * and pipe objects, KASAN's quarantine, kmemleak's metadata): far below
+ * the one message per open file that an unbounded queue pins.
+ */
+#define MEM_SLACK_KB	1024
+
+/* Slab + VmallocUsed of /proc/meminfo, in KiB: where message memory lives; -1 if unknown. */
+static long message_memory_kb(void)
+{
+	static const char *const keys[] = { "\nSlab:", "\nVmallocUsed:" };
+	char meminfo[8192], *p;
+	long kb = 0;
+	int i;
+
+	if (read_file("/proc/meminfo", meminfo, sizeof(meminfo)) <= 0)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		p = strstr(meminfo, keys[i]);
+		if (!p)
+			return -1;
+		kb += strtol(p + strlen(keys[i]), NULL, 10);
+	}
+	return kb;
+}
+
+/*
+ * One packet writer of a MEM_MSG message: it opens the device, touches its
+ * buffer and says it is ready, then waits for "go" before it writes.
+ */
+static void mem_writer(int ready, int go, const char *msg)
+{
+	int fd = open(RQ_DEVICE, O_WRONLY | O_DIRECT);
+	char c = 0;
+	int i;
+
+	/* Touch the buffer; the sum goes out as the "ready" byte, so it is computed. */
+	for (i = 0; i < MEM_MSG; i += 256)
+		c += msg[i];
+	if (fd < 0 || write(ready, &c, 1) != 1)
+		_exit(CHILD_CALL_FAILED);
+	/* End of file instead of "go": the test is over, write nothing. */
+	if (read(go, &c, 1) != 1)
+		_exit(CHILD_CALL_FAILED);
+	_exit(write(fd, msg, MEM_MSG) == MEM_MSG ? CHILD_OK : CHILD_CALL_FAILED);
+}
+
+/*
+ * The capacity bounds the memory a queue pins, whatever the number of open
+ * files and blocked writers: 200 default-mode files each try to take a
+ * 1 MiB message and hold it partly read, then 40 packet writers of 1 MiB
+ * block on the full queue.  Only 16 files get one (the 17th write fails
+ * with ENOSPC), the writers hold nothing while they wait, and the growth
+ * of Slab + VmallocUsed stays within capacity x (PAGE_ALIGN(max_msg_size)
+ * + PAGE_SIZE) + 2 x PAGE_SIZE.  Processes, files and buffers are all made
+ * before the baseline, and one message goes through first to warm caches.
+ */
+TEST_F_TIMEOUT(rustqueue, memory_bound_files_and_blocked_writers, 120)
+{
+	long page = sysconf(_SC_PAGESIZE), before, after, growth, bound;
+	int accepted = 0, held = 0, blocked = 0, unexpected = 0;
+	int ready[2], go[2], fds[MEM_FILES], fd, i;
+	pid_t writers[MEM_WRITERS];
+	struct rustqueue_info info;
+	char gos[MEM_WRITERS], c;
+	char *msg;
+
+	ASSERT_EQ(0, rq_limits_set(MEM_CAPACITY, MEM_MSG));
+	msg = mmap(NULL, MEM_MSG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(msg != MAP_FAILED) TH_LOG("mmap: %s", strerror(errno));
+	fill(msg, MEM_MSG, 8);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	for (i = 0; i < MEM_WRITERS; i++) {
+		writers[i] = fork_child();
+		ASSERT_LE(0, writers[i]) TH_LOG("fork: %s", strerror(errno));
+		if (!writers[i]) {
+			close(ready[0]);
+			close(go[1]);
+			mem_writer(ready[1], go[0], msg);
+		}
+	}
+	close(ready[1]);
+	close(go[0]);
+	for (i = 0; i < MEM_WRITERS; i++)
+		ASSERT_EQ(1, read(ready[0], &c, 1))
+			TH_LOG("%d of %d writers ready", i, MEM_WRITERS);
+	/* Each waits for "go" in read() (and its /proc files exist before the baseline). */
+	for (i = 0; i < MEM_WRITERS; i++)
+		ASSERT_EQ(0, wait_blocked(writers[i], __NR_read, RQ_BLOCK_MS))
+			TH_LOG("writer %d does not wait for go: %s", i, rq_seen);
+	for (i = 0; i < MEM_FILES; i++) {
+		fds[i] = open(RQ_DEVICE, O_RDONLY);
+		ASSERT_LE(0, fds[i]) TH_LOG("open %d: %s", i, strerror(errno));
+	}
+	ASSERT_EQ(MEM_MSG, write(self->fd, msg, MEM_MSG)) TH_LOG("%s", strerror(errno));
+	fd = open(RQ_DEVICE, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, read(fd, &c, 1));
+	close(fd);
+
+	before = message_memory_kb();
+	ASSERT_LT(0, before) TH_LOG("no Slab or VmallocUsed in /proc/meminfo");
+	for (i = 0; i < MEM_FILES; i++) {
+		errno = 0;
+		if (write(self->fd, msg, MEM_MSG) == MEM_MSG)
+			accepted++;
+		else if (errno != ENOSPC && !unexpected++)
+			TH_LOG("write %d: %s, expected ENOSPC", i, strerror(errno));
+		if (read(fds[i], &c, 1) == 1)
+			held++;
+	}
+	memset(gos, 'g', sizeof(gos));
+	ASSERT_EQ(MEM_WRITERS, write(go[1], gos, sizeof(gos)));
+	for (i = 0; i < MEM_WRITERS; i++) {
+		if (!wait_blocked(writers[i], __NR_write, RQ_BLOCK_MS))
+			blocked++;
+		else
+			TH_LOG("writer %d is not blocked in write(): %s", i, rq_seen);
+	}
+	after = message_memory_kb();
+	ASSERT_EQ(0, get_info(self->fd, &info));
+
+	growth = after - before;
+	bound = (MEM_CAPACITY * ((MEM_MSG + page - 1) / page * page + page) + 2 * page) / 1024;
+	ksft_print_msg("memory: Slab+VmallocUsed grew %ld KiB, bound %ld KiB (capacity %d)\n",
+		       growth, bound, MEM_CAPACITY);
+	ksft_print_msg("memory: %d/%d 1 MiB writes taken, %d files hold one, %d/%d writers wait\n",
+		       accepted, MEM_FILES, held, blocked, MEM_WRITERS);
+	EXPECT_LE(growth, bound + MEM_SLACK_KB)
+		TH_LOG("the queue pins %ld KiB, over its bound of %ld KiB (+%d KiB slack)",
+		       growth, bound, MEM_SLACK_KB);
+	EXPECT_EQ(MEM_CAPACITY, accepted) TH_LOG("held messages must keep their places");
+	EXPECT_EQ(0, unexpected);
+	EXPECT_EQ(MEM_CAPACITY, held);
+	EXPECT_EQ(MEM_WRITERS, blocked);
+	EXPECT_EQ(0, info.count);
+	EXPECT_EQ(MEM_CAPACITY, info.in_flight);
+
+	/* The writers first: blocked, they queue nothing as they die; then the files. */
+	for (i = 0; i < MEM_WRITERS; i++)
+		kill(writers[i], SIGKILL);
+	for (i = 0; i < MEM_WRITERS; i++)
+		waitpid(writers[i], NULL, 0);
+	for (i = 0; i < MEM_FILES; i++)
+		close(fds[i]);
+	close(ready[0]);
+	close(go[1]);
+	munmap(msg, MEM_MSG);
+	info_checked(_metadata, self->fd, &info);
+	EXPECT_EQ(0, info.count + info.in_flight)
+		TH_LOG("count %u, in_flight %u with every file closed and every writer gone",
+		       info.count, info.in_flight);
 }
 
 TEST_HARNESS_MAIN
