@@ -99,6 +99,23 @@ static void info_checked(struct __test_metadata *_metadata, int fd, struct rustq
 		       info->count, info->in_flight, info->capacity);
 }
 
+/*
+ * Queue "abcdef" through WFD and return a new file (FLAGS added to O_RDONLY)
+ * that has read "ab" of it: the file holds the rest, off the queue.
+ */
+static int open_partly_read(struct __test_metadata *_metadata, int wfd, int flags)
+{
+	char buf[2];
+	int fd;
+
+	ASSERT_EQ(6, write(wfd, "abcdef", 6));
+	fd = open(RQ_DEVICE, O_RDONLY | flags);
+	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(errno));
+	ASSERT_EQ(2, read(fd, buf, 2));
+	EXPECT_EQ(0, memcmp(buf, "ab", 2));
+	return fd;
+}
+
 /* What poll() reports for FD at once, for every event asked; -1 on error. */
 static short poll_now(int fd)
 {
@@ -721,13 +738,9 @@ TEST_F(rustqueue, not_seekable)
 TEST_F(rustqueue, info_partly_read_message_is_inflight)
 {
 	struct rustqueue_info info;
-	char buf[16];
 	int fd;
 
-	ASSERT_EQ(6, write(self->fd, "abcdef", 6));
-	fd = open(RQ_DEVICE, O_RDONLY);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(2, read(fd, buf, 2));
+	fd = open_partly_read(_metadata, self->fd, 0);
 	/* Off the queue, but holding a place of the capacity. */
 	info_checked(_metadata, self->fd, &info);
 	EXPECT_EQ(0, info.count);
@@ -998,11 +1011,8 @@ TEST_F(rustqueue, packet_read_after_partial_default_read)
 	char buf[16];
 	int fd, fl;
 
-	ASSERT_EQ(6, write(self->fd, "abcdef", 6));
+	fd = open_partly_read(_metadata, self->fd, O_NONBLOCK);
 	ASSERT_EQ(3, write(self->fd, "xyz", 3));
-	fd = open(RQ_DEVICE, O_RDONLY | O_NONBLOCK);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(2, read(fd, buf, 2));
 	fl = fcntl(fd, F_GETFL);
 	ASSERT_EQ(0, fcntl(fd, F_SETFL, fl | O_DIRECT));
 	errno = 0;
@@ -1026,11 +1036,8 @@ TEST_F(rustqueue, fcntl_rest_as_packet_then_default_is_eof)
 	char buf[16];
 	int fd, fl;
 
-	ASSERT_EQ(6, write(self->fd, "abcdef", 6));
+	fd = open_partly_read(_metadata, self->fd, O_NONBLOCK);
 	ASSERT_EQ(3, write(self->fd, "xyz", 3));
-	fd = open(RQ_DEVICE, O_RDONLY | O_NONBLOCK);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(2, read(fd, buf, 2));
 	fl = fcntl(fd, F_GETFL);
 	ASSERT_EQ(0, fcntl(fd, F_SETFL, fl | O_DIRECT)) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(4, read(fd, buf, sizeof(buf))) TH_LOG("the packet read must give the rest");
@@ -1526,13 +1533,9 @@ TEST_F(modes, epoll_readiness_and_wakeup)
 TEST_F(rustqueue, poll_partly_read_message)
 {
 	struct rustqueue_info info;
-	char buf[4];
 	int fd;
 
-	ASSERT_EQ(6, write(self->fd, "abcdef", 6));
-	fd = open(RQ_DEVICE, O_RDONLY);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(2, read(fd, buf, 2));
+	fd = open_partly_read(_metadata, self->fd, 0);
 	info_checked(_metadata, self->fd, &info);
 	EXPECT_EQ(0, info.count);
 	EXPECT_EQ(1, info.in_flight);
