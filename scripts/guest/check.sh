@@ -84,16 +84,35 @@ dd if=/dev/zero of=/dev/rustqueue oflag=direct bs=100 count=3 2>/dev/null
 result dd_oflag_direct_writes_one_message_a_block $? "count, bytes: $(cat $sysfs/count) $(cat $sysfs/bytes)"
 dd if=/dev/rustqueue of=/dev/null iflag=direct bs=4096 count=3 2>/dev/null
 
+# in_read PID: wait up to 10 s for PID to sleep in read(): its state is S and
+# /proc/PID/syscall, which names the call only while the task is off the CPU,
+# starts with read's number. Prints what it saw last.
+in_read() {
+	case $(uname -m) in
+	x86_64) nr=0 ;;
+	aarch64) nr=63 ;;
+	*) nr=3 ;;
+	esac
+	i=0
+	while [ "$i" -lt 100 ]; do
+		seen="$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) $(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null)"
+		[ "$seen" = "S $nr" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "$seen"
+	return 1
+}
+
 # A packet reader waits for the writer, then gets its message.
 dd if=/dev/rustqueue of=/tmp/dd.out iflag=direct bs=4096 count=1 2>/dev/null &
 reader=$!
-sleep 1
-kill -0 $reader 2>/dev/null
-still_waiting=$?
+waiting=$(in_read $reader)
+blocked=$?
 echo wake >/dev/rustqueue
 wait $reader
-[ "$still_waiting" -eq 0 ] && [ "$(cat /tmp/dd.out)" = wake ]
-result dd_iflag_direct_waits_for_a_message $? "waiting: $still_waiting, got: $(cat /tmp/dd.out)"
+[ "$blocked" -eq 0 ] && [ "$(cat /tmp/dd.out)" = wake ]
+result dd_iflag_direct_waits_for_a_message $? "state and syscall: ${waiting:-S read}, got: $(cat /tmp/dd.out)"
 
 modes=$(for f in capacity max_msg_size count bytes enqueued dequeued rejected; do
 	printf '%s=%s ' $f "$(stat -c %a $sysfs/$f)"; done)
