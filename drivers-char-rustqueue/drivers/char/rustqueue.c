@@ -142,11 +142,15 @@ struct rustqueue {
 	/* Messages on @msgs. */
 	unsigned int count;
 	/*
-	 * Places taken outside @msgs: by writes between rustqueue_reserve()
-	 * and rustqueue_push(), and by messages default-mode files hold.
-	 * @count + @in_flight never exceeds @capacity.
+	 * Places of @capacity taken: by the messages on @msgs, by writes
+	 * between rustqueue_reserve() and rustqueue_push(), and by messages
+	 * readers hold.  One counter, changed only when a place is taken or
+	 * given back (not when a message joins or leaves @msgs): a lockless
+	 * rustqueue_has_room() reads a value the queue really had, where a
+	 * sum of two counters read apart could be one too high and leave a
+	 * writer asleep beside a free place.
 	 */
-	unsigned int in_flight;
+	unsigned int used;
 	unsigned int capacity;
 	unsigned int max_msg_size;
 	u64 bytes;
@@ -249,7 +253,7 @@ static void rustqueue_queue_init(struct rustqueue *q, const char *name)
 	init_waitqueue_head(&q->wr_wait);
 	INIT_LIST_HEAD(&q->msgs);
 	q->count = 0;
-	q->in_flight = 0;
+	q->used = 0;
 	q->capacity = RUSTQUEUE_CAPACITY;
 	q->max_msg_size = RUSTQUEUE_MAX_MSG_SIZE;
 	q->bytes = 0;
@@ -280,14 +284,14 @@ static bool rustqueue_has_msg(struct rustqueue *q)
 
 static bool rustqueue_has_room(struct rustqueue *q)
 {
-	return READ_ONCE(q->count) + READ_ONCE(q->in_flight) < READ_ONCE(q->capacity);
+	return READ_ONCE(q->used) < READ_ONCE(q->capacity);
 }
 
 static bool rustqueue_has_room_locked(struct rustqueue *q)
 {
 	lockdep_assert_held(&q->lock);
 
-	return q->count + q->in_flight < q->capacity;
+	return q->used < q->capacity;
 }
 
 /*
@@ -336,7 +340,7 @@ static void rustqueue_file_init(struct rustqueue_file *rf, struct rustqueue *q)
 static void rustqueue_release_place(struct rustqueue *q)
 {
 	scoped_guard(spinlock, &q->lock)
-		WRITE_ONCE(q->in_flight, q->in_flight - 1);
+		WRITE_ONCE(q->used, q->used - 1);
 	rustqueue_wake_writers(q);
 }
 
@@ -415,7 +419,7 @@ static int rustqueue_reserve(struct rustqueue *q, size_t len, bool packet, bool 
 			break;
 		}
 		if (rustqueue_has_room_locked(q)) {
-			WRITE_ONCE(q->in_flight, q->in_flight + 1);
+			WRITE_ONCE(q->used, q->used + 1);
 			break;
 		}
 		if (!packet || nonblock) {
@@ -449,8 +453,7 @@ static int rustqueue_push(struct rustqueue *q, struct rustqueue_msg *msg)
 		return -EINVAL;
 	}
 	list_add_tail(&msg->node, &q->msgs);
-	WRITE_ONCE(q->in_flight, q->in_flight - 1);
-	WRITE_ONCE(q->count, q->count + 1);
+	q->count++;
 	q->bytes += msg->len;
 	q->enqueued++;
 	trace_rustqueue_enqueue(q->name, msg->len, q->count);
@@ -558,8 +561,7 @@ static void rustqueue_pop(struct rustqueue *q, struct rustqueue_msg *msg)
 
 	scoped_guard(spinlock, &q->lock) {
 		list_del(&msg->node);
-		WRITE_ONCE(q->count, q->count - 1);
-		WRITE_ONCE(q->in_flight, q->in_flight + 1);
+		q->count--;
 		q->bytes -= msg->len;
 		q->dequeued++;
 		trace_rustqueue_dequeue(q->name, msg->len, q->count);
@@ -705,7 +707,8 @@ static ssize_t rustqueue_read_iter(struct kiocb *iocb, struct iov_iter *to)
 /*
  * Would a read() of @file not wait?  A default-mode file that has taken no
  * message reads 0 from an empty queue at once, but is reported readable
- * only once a message is queued, so that "poll, then read" gets one.
+ * only once a message is queued, so that "poll, then read" gets one (when
+ * no other reader takes it in between: the rst says so).
  */
 static bool rustqueue_file_readable(struct file *file)
 {
@@ -770,7 +773,7 @@ static void rustqueue_get_info(struct rustqueue *q, struct rustqueue_info *info)
 	info->capacity = q->capacity;
 	info->max_msg_size = q->max_msg_size;
 	info->count = q->count;
-	info->in_flight = q->in_flight;
+	info->in_flight = q->used - q->count;
 	info->next_len = rustqueue_front_len_locked(q);
 	info->bytes = q->bytes;
 	info->enqueued = q->enqueued;
@@ -825,7 +828,7 @@ static int rustqueue_parse(const char *buf, unsigned int max, unsigned int *val)
 static int rustqueue_set_capacity(struct rustqueue *q, unsigned int val)
 {
 	scoped_guard(spinlock, &q->lock) {
-		if (val < q->count + q->in_flight)
+		if (val < q->used)
 			return -EBUSY;
 		WRITE_ONCE(q->capacity, val);
 	}
