@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The guest half of the KCSAN run: the stress and fuzz programs under the
 # data race detector, which watches one access in 400 (kcsan.config). The
-# host fails the run on any "BUG: KCSAN" report but for the one upstream race
+# host fails the run on any kernel report but for the one upstream race
 # in fs/select.c that scripts/rq's KCSAN_UPSTREAM names.
 seed=$(sed -n 's/.*rq_seed=\([0-9]*\).*/\1/p' /proc/cmdline)
 seed=${seed:-$(date +%s)}
