@@ -53,6 +53,14 @@
  * FIONREAD gives the length of the next message.  The device is a stream:
  * lseek(), pread() and pwrite() fail with ESPIPE.
  *
+ * Named queues: mkdir /sys/kernel/config/rustqueue/NAME creates a queue of
+ * its own with the node /dev/rustqueue-NAME, 0600 root:root unless its uid,
+ * gid and mode attributes say otherwise, and rmdir unlinks both; files open
+ * on a removed queue keep it until the last of them is closed.  Its
+ * "semantics" put every file in the default mode ("stream", the default)
+ * or in packet mode ("packet"), or let each choose with O_DIRECT
+ * ("direct", as on /dev/rustqueue).
+ *
  * From a shell:
  *
  *	echo "first message" > /dev/rustqueue
@@ -66,10 +74,15 @@
  *	n = read(fd, buf, sizeof(buf));		// one whole message, or waits
  */
 
+#include <linux/atomic.h>
+#include <linux/cdev.h>
 #include <linux/cleanup.h>
+#include <linux/configfs.h>
+#include <linux/ctype.h>
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/fs.h>
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
 #include <linux/miscdevice.h>
@@ -79,10 +92,13 @@
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
+#include <linux/uidgid.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
+#include <linux/xarray.h>
 
 #include <kunit/static_stub.h>
 
@@ -97,6 +113,25 @@
 #define RUSTQUEUE_CAPACITY_MAX		65536
 #define RUSTQUEUE_MAX_MSG_SIZE		4096
 #define RUSTQUEUE_MAX_MSG_SIZE_MAX	(1024 * 1024)
+/* Named queues: how many at once, and the longest name. */
+#define RUSTQUEUE_MAX_QUEUES		256
+#define RUSTQUEUE_NAME_MAX		32
+/*
+ * Their minor numbers, taken in turn: a removed queue's number comes back
+ * only after a million more mkdirs, so that a node left over from it does
+ * not open the next queue.
+ */
+#define RUSTQUEUE_MINORS		(MINORMASK + 1)
+
+/* How the open files of a queue read and write it. */
+enum rustqueue_semantics {
+	/* Every file in default mode: the original's interface. */
+	RUSTQUEUE_STREAM,
+	/* Every file in packet mode, as every socket of SOCK_SEQPACKET. */
+	RUSTQUEUE_PACKET,
+	/* Each file chooses: O_DIRECT selects packet mode (the seed queue). */
+	RUSTQUEUE_DIRECT,
+};
 
 /*
  * One message.  A short one is a single allocation; a longer one keeps its
@@ -118,9 +153,11 @@ struct rustqueue_msg {
 /* The largest payload allocation kept for reuse. */
 #define RUSTQUEUE_SPARE_MAX		PAGE_SIZE
 
-/* The queue shared by every open file. */
+/* A queue, shared by every file open on it. */
 struct rustqueue {
-	/* Names the queue in tracepoints. */
+	/* Its creator's (module init or configfs) and one per open file. */
+	struct kref ref;
+	/* The node's name, "rustqueue" or "rustqueue-NAME": in tracepoints. */
 	const char *name;
 	/*
 	 * Readers take turns: the holder owns the front message, which stays
@@ -153,6 +190,11 @@ struct rustqueue {
 	unsigned int used;
 	unsigned int capacity;
 	unsigned int max_msg_size;
+	/* Changes only while no file is open: files read it unlocked. */
+	enum rustqueue_semantics semantics;
+	unsigned int nr_files;
+	/* Made by mkdir: counted in rustqueue_nr_queues until freed. */
+	bool named;
 	u64 bytes;
 	u64 enqueued;
 	u64 dequeued;
@@ -166,7 +208,11 @@ struct rustqueue {
 	struct rustqueue_msg *spare;
 };
 
-static struct rustqueue rustqueue;
+/* The queue of /dev/rustqueue. */
+static struct rustqueue *rustqueue_seed;
+
+/* Named queues not yet freed, removed ones still open included. */
+static atomic_t rustqueue_nr_queues = ATOMIC_INIT(0);
 
 /* Per open file: the message a default-mode read() took off the queue. */
 struct rustqueue_file {
@@ -246,6 +292,7 @@ static void rustqueue_msg_recycle(struct rustqueue *q, struct rustqueue_msg *msg
 
 static void rustqueue_queue_init(struct rustqueue *q, const char *name)
 {
+	kref_init(&q->ref);
 	q->name = name;
 	mutex_init(&q->read_lock);
 	spin_lock_init(&q->lock);
@@ -256,6 +303,9 @@ static void rustqueue_queue_init(struct rustqueue *q, const char *name)
 	q->used = 0;
 	q->capacity = RUSTQUEUE_CAPACITY;
 	q->max_msg_size = RUSTQUEUE_MAX_MSG_SIZE;
+	q->semantics = RUSTQUEUE_DIRECT;
+	q->nr_files = 0;
+	q->named = false;
 	q->bytes = 0;
 	q->enqueued = 0;
 	q->dequeued = 0;
@@ -274,6 +324,70 @@ static void rustqueue_queue_destroy(struct rustqueue *q)
 	rustqueue_msg_free(q->spare);
 	q->spare = NULL;
 	mutex_destroy(&q->read_lock);
+}
+
+/*
+ * A queue of @semantics named by @fmt, with one reference, the caller's;
+ * NULL when out of memory.
+ */
+static __printf(2, 3) struct rustqueue *rustqueue_create(enum rustqueue_semantics semantics,
+							 const char *fmt, ...)
+{
+	struct rustqueue *q;
+	const char *name;
+	va_list args;
+
+	va_start(args, fmt);
+	name = kvasprintf_const(GFP_KERNEL_ACCOUNT, fmt, args);
+	va_end(args);
+	if (!name)
+		return NULL;
+	q = kmalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
+	if (!q) {
+		kfree_const(name);
+		return NULL;
+	}
+	rustqueue_queue_init(q, name);
+	q->semantics = semantics;
+	return q;
+}
+
+static void rustqueue_free(struct kref *ref)
+{
+	struct rustqueue *q = container_of(ref, struct rustqueue, ref);
+
+	if (q->named)
+		atomic_dec(&rustqueue_nr_queues);
+	rustqueue_queue_destroy(q);
+	kfree_const(q->name);
+	kfree(q);
+}
+
+/* The last reference frees the queue and the messages nobody read. */
+static void rustqueue_put(struct rustqueue *q)
+{
+	kref_put(&q->ref, rustqueue_free);
+}
+
+/*
+ * Does a file of @q read and write in packet mode?  @direct: the file has
+ * O_DIRECT.  @q->semantics holds still while the file is open.
+ */
+static bool rustqueue_packet(const struct rustqueue *q, bool direct)
+{
+	return q->semantics == RUSTQUEUE_PACKET ||
+	       (q->semantics == RUSTQUEUE_DIRECT && direct);
+}
+
+/* Returns -EBUSY while a file is open on @q. */
+static int rustqueue_set_semantics(struct rustqueue *q, enum rustqueue_semantics semantics)
+{
+	scoped_guard(spinlock, &q->lock) {
+		if (q->nr_files)
+			return -EBUSY;
+		q->semantics = semantics;
+	}
+	return 0;
 }
 
 /* Lockless checks for wait conditions and poll(); the lock decides. */
@@ -327,6 +441,7 @@ static size_t rustqueue_front_len_locked(struct rustqueue *q)
 	return msg ? msg->len : 0;
 }
 
+/* The file takes over the caller's reference to @q. */
 static void rustqueue_file_init(struct rustqueue_file *rf, struct rustqueue *q)
 {
 	rf->q = q;
@@ -334,6 +449,8 @@ static void rustqueue_file_init(struct rustqueue_file *rf, struct rustqueue *q)
 	rf->msg = NULL;
 	rf->pos = 0;
 	rf->eof = false;
+	scoped_guard(spinlock, &q->lock)
+		q->nr_files++;
 }
 
 /* Give back a place taken by rustqueue_reserve() or held by a file. */
@@ -364,29 +481,69 @@ static void rustqueue_file_drop_msg(struct rustqueue_file *rf)
 	WRITE_ONCE(rf->msg, NULL);
 }
 
-/* Drops the message a default-mode reader had not finished. */
+/* Drops the message a default-mode reader had not finished, and the queue. */
 static void rustqueue_file_destroy(struct rustqueue_file *rf)
 {
+	struct rustqueue *q = rf->q;
+
 	scoped_guard(mutex, &rf->lock) {
 		if (rf->msg)
 			rustqueue_file_drop_msg(rf);
 	}
 	mutex_destroy(&rf->lock);
+	scoped_guard(spinlock, &q->lock)
+		q->nr_files--;
+	rustqueue_put(q);
 }
 
-static int rustqueue_open(struct inode *inode, struct file *file)
+/* Opens a file on @q, taking over the caller's reference to it. */
+static int rustqueue_open_file(struct rustqueue *q, struct inode *inode, struct file *file)
 {
 	struct rustqueue_file *rf;
 
 	rf = kmalloc(sizeof(*rf), GFP_KERNEL_ACCOUNT);
-	if (!rf)
+	if (!rf) {
+		rustqueue_put(q);
 		return -ENOMEM;
-	rustqueue_file_init(rf, &rustqueue);
+	}
+	rustqueue_file_init(rf, q);
 	file->private_data = rf;
-	/* O_DIRECT selects packet mode; IOCB_NOWAIT is honoured. */
-	file->f_mode |= FMODE_CAN_ODIRECT | FMODE_NOWAIT;
+	/*
+	 * Only where each file chooses its mode does O_DIRECT select packet
+	 * mode; elsewhere open() and F_SETFL refuse it.  IOCB_NOWAIT is
+	 * honoured.
+	 */
+	if (q->semantics == RUSTQUEUE_DIRECT)
+		file->f_mode |= FMODE_CAN_ODIRECT;
+	file->f_mode |= FMODE_NOWAIT;
 
 	return stream_open(inode, file);
+}
+
+/* /dev/rustqueue */
+static int rustqueue_seed_open(struct inode *inode, struct file *file)
+{
+	kref_get(&rustqueue_seed->ref);
+	return rustqueue_open_file(rustqueue_seed, inode, file);
+}
+
+/* Minor number to named queue; the entry holds no reference of its own. */
+static DEFINE_XARRAY_ALLOC(rustqueue_queues);
+
+/* /dev/rustqueue-NAME: the queue of the node's minor, unless it was removed. */
+static int rustqueue_node_open(struct inode *inode, struct file *file)
+{
+	struct rustqueue *q;
+
+	/* rmdir erases the entry before it puts the queue. */
+	xa_lock(&rustqueue_queues);
+	q = xa_load(&rustqueue_queues, iminor(inode));
+	if (q)
+		kref_get(&q->ref);
+	xa_unlock(&rustqueue_queues);
+	if (!q)
+		return -ENXIO;
+	return rustqueue_open_file(q, inode, file);
 }
 
 static int rustqueue_release(struct inode *inode, struct file *file)
@@ -504,9 +661,9 @@ out_release:
 static ssize_t rustqueue_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct rustqueue_file *rf = iocb->ki_filp->private_data;
+	bool packet = rustqueue_packet(rf->q, iocb->ki_flags & IOCB_DIRECT);
 
-	return rustqueue_write(rf->q, from, iocb->ki_flags & IOCB_DIRECT,
-			       rustqueue_nonblock(iocb));
+	return rustqueue_write(rf->q, from, packet, rustqueue_nonblock(iocb));
 }
 
 /*
@@ -699,7 +856,7 @@ static ssize_t rustqueue_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 	if (!iov_iter_count(to))
 		return 0;
-	if (iocb->ki_flags & IOCB_DIRECT)
+	if (rustqueue_packet(rf->q, iocb->ki_flags & IOCB_DIRECT))
 		return rustqueue_read_packet(rf, to, rustqueue_nonblock(iocb));
 	return rustqueue_read_stream(rf, to);
 }
@@ -717,7 +874,7 @@ static bool rustqueue_file_readable(struct file *file)
 	if (READ_ONCE(rf->msg))
 		return true;
 	/* End of file: read() returns 0 at once, and for good. */
-	if (!(file->f_flags & O_DIRECT) && READ_ONCE(rf->eof))
+	if (!rustqueue_packet(rf->q, file->f_flags & O_DIRECT) && READ_ONCE(rf->eof))
 		return true;
 	return rustqueue_has_msg(rf->q);
 }
@@ -755,7 +912,7 @@ static int rustqueue_next_len(struct file *file)
 	scoped_cond_guard(mutex_intr, return -ERESTARTSYS, &rf->lock) {
 		if (rf->msg)
 			return rf->msg->len - rf->pos;
-		if (!(file->f_flags & O_DIRECT) && rf->eof)
+		if (!rustqueue_packet(q, file->f_flags & O_DIRECT) && rf->eof)
 			return 0;
 	}
 
@@ -805,9 +962,10 @@ static long rustqueue_ioctl(struct file *file, unsigned int cmd, unsigned long a
 	}
 }
 
-static const struct file_operations rustqueue_fops = {
+/* The seed's and the named queues' differ in how open() finds the queue. */
+static const struct file_operations rustqueue_seed_fops = {
 	.owner		= THIS_MODULE,
-	.open		= rustqueue_open,
+	.open		= rustqueue_seed_open,
 	.release	= rustqueue_release,
 	.read_iter	= rustqueue_read_iter,
 	.write_iter	= rustqueue_write_iter,
@@ -816,7 +974,18 @@ static const struct file_operations rustqueue_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
-/* sysfs: /sys/class/misc/rustqueue/, see Documentation/ABI. */
+static const struct file_operations rustqueue_node_fops = {
+	.owner		= THIS_MODULE,
+	.open		= rustqueue_node_open,
+	.release	= rustqueue_release,
+	.read_iter	= rustqueue_read_iter,
+	.write_iter	= rustqueue_write_iter,
+	.poll		= rustqueue_poll,
+	.unlocked_ioctl	= rustqueue_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+/* The settings: the seed's in sysfs, a named queue's in configfs. */
 static int rustqueue_parse(const char *buf, unsigned int max, unsigned int *val)
 {
 	if (kstrtouint(buf, 10, val) || *val < 1 || *val > max)
@@ -848,40 +1017,69 @@ static void rustqueue_set_max_msg_size(struct rustqueue *q, unsigned int val)
 	spin_unlock(&q->lock);
 }
 
-static ssize_t capacity_show(struct device *dev, struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(rustqueue.capacity));
-}
-
-static ssize_t capacity_store(struct device *dev, struct device_attribute *attr,
-			      const char *buf, size_t len)
+static int rustqueue_store_capacity(struct rustqueue *q, const char *buf)
 {
 	unsigned int val;
 	int ret;
 
 	ret = rustqueue_parse(buf, RUSTQUEUE_CAPACITY_MAX, &val);
-	if (!ret)
-		ret = rustqueue_set_capacity(&rustqueue, val);
-	return ret ?: len;
-}
-static DEVICE_ATTR_RW(capacity);
-
-static ssize_t max_msg_size_show(struct device *dev, struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(rustqueue.max_msg_size));
+	return ret ?: rustqueue_set_capacity(q, val);
 }
 
-static ssize_t max_msg_size_store(struct device *dev, struct device_attribute *attr,
-				  const char *buf, size_t len)
+static int rustqueue_store_max_msg_size(struct rustqueue *q, const char *buf)
 {
 	unsigned int val;
 	int ret;
 
 	ret = rustqueue_parse(buf, RUSTQUEUE_MAX_MSG_SIZE_MAX, &val);
-	if (ret)
-		return ret;
-	rustqueue_set_max_msg_size(&rustqueue, val);
-	return len;
+	if (!ret)
+		rustqueue_set_max_msg_size(q, val);
+	return ret;
+}
+
+/*
+ * sysfs, see Documentation/ABI: the seed's limits and counters in
+ * /sys/class/misc/rustqueue/, a named queue's counters in
+ * /sys/class/rustqueue/rustqueue-NAME/.
+ */
+static const struct class rustqueue_class = {
+	.name = KBUILD_MODNAME,
+};
+
+/* Is @dev a named queue's node?  Else it is the seed's misc device. */
+static bool rustqueue_is_node(const struct device *dev)
+{
+	return dev->class == &rustqueue_class;
+}
+
+/* The queue whose counters @dev shows. */
+static struct rustqueue *rustqueue_of_dev(struct device *dev)
+{
+	/* The misc device's driver data is its struct miscdevice. */
+	return rustqueue_is_node(dev) ? dev_get_drvdata(dev) : rustqueue_seed;
+}
+
+static ssize_t capacity_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(rustqueue_seed->capacity));
+}
+
+static ssize_t capacity_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t len)
+{
+	return rustqueue_store_capacity(rustqueue_seed, buf) ?: len;
+}
+static DEVICE_ATTR_RW(capacity);
+
+static ssize_t max_msg_size_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(rustqueue_seed->max_msg_size));
+}
+
+static ssize_t max_msg_size_store(struct device *dev, struct device_attribute *attr,
+				  const char *buf, size_t len)
+{
+	return rustqueue_store_max_msg_size(rustqueue_seed, buf) ?: len;
 }
 static DEVICE_ATTR_RW(max_msg_size);
 
@@ -889,7 +1087,7 @@ static ssize_t count_show(struct device *dev, struct device_attribute *attr, cha
 {
 	struct rustqueue_info info;
 
-	rustqueue_get_info(&rustqueue, &info);
+	rustqueue_get_info(rustqueue_of_dev(dev), &info);
 	return sysfs_emit(buf, "%u\n", info.count);
 }
 static DEVICE_ATTR_RO(count);
@@ -898,7 +1096,7 @@ static ssize_t bytes_show(struct device *dev, struct device_attribute *attr, cha
 {
 	struct rustqueue_info info;
 
-	rustqueue_get_info(&rustqueue, &info);
+	rustqueue_get_info(rustqueue_of_dev(dev), &info);
 	return sysfs_emit(buf, "%llu\n", info.bytes);
 }
 static DEVICE_ATTR_RO(bytes);
@@ -907,7 +1105,7 @@ static ssize_t enqueued_show(struct device *dev, struct device_attribute *attr, 
 {
 	struct rustqueue_info info;
 
-	rustqueue_get_info(&rustqueue, &info);
+	rustqueue_get_info(rustqueue_of_dev(dev), &info);
 	return sysfs_emit(buf, "%llu\n", info.enqueued);
 }
 static DEVICE_ATTR_RO(enqueued);
@@ -916,7 +1114,7 @@ static ssize_t dequeued_show(struct device *dev, struct device_attribute *attr, 
 {
 	struct rustqueue_info info;
 
-	rustqueue_get_info(&rustqueue, &info);
+	rustqueue_get_info(rustqueue_of_dev(dev), &info);
 	return sysfs_emit(buf, "%llu\n", info.dequeued);
 }
 static DEVICE_ATTR_RO(dequeued);
@@ -925,14 +1123,22 @@ static ssize_t rejected_show(struct device *dev, struct device_attribute *attr, 
 {
 	struct rustqueue_info info;
 
-	rustqueue_get_info(&rustqueue, &info);
+	rustqueue_get_info(rustqueue_of_dev(dev), &info);
 	return sysfs_emit(buf, "%llu\n", info.rejected);
 }
 static DEVICE_ATTR_RO(rejected);
 
-static struct attribute *rustqueue_attrs[] = {
+static struct attribute *rustqueue_limit_attrs[] = {
 	&dev_attr_capacity.attr,
 	&dev_attr_max_msg_size.attr,
+	NULL
+};
+
+static const struct attribute_group rustqueue_limit_group = {
+	.attrs = rustqueue_limit_attrs,
+};
+
+static struct attribute *rustqueue_counter_attrs[] = {
 	&dev_attr_count.attr,
 	&dev_attr_bytes.attr,
 	&dev_attr_enqueued.attr,
@@ -940,33 +1146,488 @@ static struct attribute *rustqueue_attrs[] = {
 	&dev_attr_rejected.attr,
 	NULL
 };
-ATTRIBUTE_GROUPS(rustqueue);
+
+static const struct attribute_group rustqueue_counter_group = {
+	.attrs = rustqueue_counter_attrs,
+};
+
+static const struct attribute_group *rustqueue_seed_groups[] = {
+	&rustqueue_limit_group,
+	&rustqueue_counter_group,
+	NULL
+};
+
+static const struct attribute_group *rustqueue_node_groups[] = {
+	&rustqueue_counter_group,
+	NULL
+};
 
 static struct miscdevice rustqueue_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= KBUILD_MODNAME,
-	.fops	= &rustqueue_fops,
-	.groups	= rustqueue_groups,
+	.fops	= &rustqueue_seed_fops,
+	.groups	= rustqueue_seed_groups,
 	.mode	= 0600,
+};
+
+/*
+ * A named queue's node, /dev/rustqueue-NAME: a device of its own class in
+ * one chrdev region, not a misc device, because only a device_type's
+ * devnode() gives devtmpfs an owner as well as a mode.  devtmpfs applies
+ * them when it creates the node, so a change of either registers a new
+ * rustqueue_node.
+ */
+static dev_t rustqueue_devt;
+static struct cdev rustqueue_cdev;
+
+struct rustqueue_node {
+	struct device dev;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+};
+
+static char *rustqueue_node_devnode(const struct device *dev, umode_t *mode,
+				    kuid_t *uid, kgid_t *gid)
+{
+	const struct rustqueue_node *node = container_of_const(dev, struct rustqueue_node, dev);
+
+	/* Removing the node asks for its name only. */
+	if (mode)
+		*mode = node->mode;
+	if (uid)
+		*uid = node->uid;
+	if (gid)
+		*gid = node->gid;
+	return NULL;
+}
+
+static void rustqueue_node_release(struct device *dev)
+{
+	kfree(container_of(dev, struct rustqueue_node, dev));
+}
+
+static const struct device_type rustqueue_node_type = {
+	.groups		= rustqueue_node_groups,
+	.devnode	= rustqueue_node_devnode,
+	.release	= rustqueue_node_release,
+};
+
+/* A node for @q with minor number @minor, to register with device_add(). */
+static struct rustqueue_node *rustqueue_node_alloc(struct rustqueue *q, u32 minor,
+						   kuid_t uid, kgid_t gid, umode_t mode)
+{
+	struct rustqueue_node *node;
+
+	node = kzalloc(sizeof(*node), GFP_KERNEL);
+	if (!node)
+		return NULL;
+	node->uid = uid;
+	node->gid = gid;
+	node->mode = mode;
+	device_initialize(&node->dev);
+	node->dev.class = &rustqueue_class;
+	node->dev.type = &rustqueue_node_type;
+	node->dev.devt = MKDEV(MAJOR(rustqueue_devt), minor);
+	/* No reference: device_del() waits for the sysfs callbacks. */
+	dev_set_drvdata(&node->dev, q);
+	if (dev_set_name(&node->dev, "%s", q->name)) {
+		put_device(&node->dev);
+		return NULL;
+	}
+	return node;
+}
+
+/* Registers the node of @q, with minor number @minor. */
+static struct rustqueue_node *rustqueue_node_add(struct rustqueue *q, u32 minor,
+						 kuid_t uid, kgid_t gid, umode_t mode)
+{
+	struct rustqueue_node *node = rustqueue_node_alloc(q, minor, uid, gid, mode);
+	int ret;
+
+	if (!node)
+		return ERR_PTR(-ENOMEM);
+	ret = device_add(&node->dev);
+	if (ret) {
+		put_device(&node->dev);
+		return ERR_PTR(ret);
+	}
+	return node;
+}
+
+/*
+ * configfs, see Documentation/ABI: mkdir /sys/kernel/config/rustqueue/NAME
+ * creates a queue and its node, rmdir unlinks both.  Files open on the
+ * queue keep it until the last of them is closed, as after mq_unlink().
+ */
+struct rustqueue_cfg {
+	struct config_item item;
+	/* The creator's reference, put when the item is released. */
+	struct rustqueue *q;
+	u32 minor;
+	/* Serialises the changes of owner and mode, which replace the node. */
+	struct mutex lock;
+	/* Protected by @lock. */
+	struct rustqueue_node *node;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+};
+
+static struct rustqueue_cfg *to_rustqueue_cfg(struct config_item *item)
+{
+	return container_of(item, struct rustqueue_cfg, item);
+}
+
+/* 1 to 32 of [A-Za-z0-9_.-], beginning with a letter or a digit. */
+static bool rustqueue_name_valid(const char *name)
+{
+	size_t i, len = strnlen(name, RUSTQUEUE_NAME_MAX + 1);
+
+	if (!len || len > RUSTQUEUE_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (!isascii(name[i]))
+			return false;
+		if (isalnum(name[i]))
+			continue;
+		if (!i || !strchr("_.-", name[i]))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Give the node of @cfg a new owner, group or mode (NULL: keep that one) by
+ * registering it again.  If that fails the old node comes back; if that
+ * fails too, the queue has no node until the next write of uid, gid or
+ * mode registers one.
+ */
+static int rustqueue_cfg_set_node(struct rustqueue_cfg *cfg, const kuid_t *uid,
+				  const kgid_t *gid, const umode_t *mode)
+{
+	struct rustqueue_node *node;
+	kuid_t new_uid;
+	kgid_t new_gid;
+	umode_t new_mode;
+	int ret;
+
+	guard(mutex)(&cfg->lock);
+	new_uid = uid ? *uid : cfg->uid;
+	new_gid = gid ? *gid : cfg->gid;
+	new_mode = mode ? *mode : cfg->mode;
+	if (uid_eq(new_uid, cfg->uid) && gid_eq(new_gid, cfg->gid) &&
+	    new_mode == cfg->mode && cfg->node)
+		return 0;
+	/* Allocate first: only device_add() can fail once the old node is gone. */
+	node = rustqueue_node_alloc(cfg->q, cfg->minor, new_uid, new_gid, new_mode);
+	if (!node)
+		return -ENOMEM;
+	if (cfg->node)
+		device_unregister(&cfg->node->dev);
+	ret = device_add(&node->dev);
+	if (ret) {
+		put_device(&node->dev);
+		cfg->node = rustqueue_node_add(cfg->q, cfg->minor, cfg->uid, cfg->gid, cfg->mode);
+		if (IS_ERR(cfg->node))
+			cfg->node = NULL;
+		return ret;
+	}
+	cfg->node = node;
+	cfg->uid = new_uid;
+	cfg->gid = new_gid;
+	cfg->mode = new_mode;
+	return 0;
+}
+
+static ssize_t rustqueue_cfg_capacity_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%u\n", READ_ONCE(to_rustqueue_cfg(item)->q->capacity));
+}
+
+static ssize_t rustqueue_cfg_capacity_store(struct config_item *item, const char *page,
+					    size_t len)
+{
+	return rustqueue_store_capacity(to_rustqueue_cfg(item)->q, page) ?: len;
+}
+CONFIGFS_ATTR(rustqueue_cfg_, capacity);
+
+static ssize_t rustqueue_cfg_max_msg_size_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%u\n", READ_ONCE(to_rustqueue_cfg(item)->q->max_msg_size));
+}
+
+static ssize_t rustqueue_cfg_max_msg_size_store(struct config_item *item, const char *page,
+						size_t len)
+{
+	return rustqueue_store_max_msg_size(to_rustqueue_cfg(item)->q, page) ?: len;
+}
+CONFIGFS_ATTR(rustqueue_cfg_, max_msg_size);
+
+static const char * const rustqueue_semantics_names[] = {
+	[RUSTQUEUE_STREAM]	= "stream",
+	[RUSTQUEUE_PACKET]	= "packet",
+	[RUSTQUEUE_DIRECT]	= "direct",
+};
+
+static ssize_t rustqueue_cfg_semantics_show(struct config_item *item, char *page)
+{
+	struct rustqueue *q = to_rustqueue_cfg(item)->q;
+	enum rustqueue_semantics semantics;
+
+	scoped_guard(spinlock, &q->lock)
+		semantics = q->semantics;
+	return sysfs_emit(page, "%s\n", rustqueue_semantics_names[semantics]);
+}
+
+static ssize_t rustqueue_cfg_semantics_store(struct config_item *item, const char *page,
+					     size_t len)
+{
+	int ret = sysfs_match_string(rustqueue_semantics_names, page);
+
+	if (ret < 0)
+		return ret;
+	return rustqueue_set_semantics(to_rustqueue_cfg(item)->q, ret) ?: len;
+}
+CONFIGFS_ATTR(rustqueue_cfg_, semantics);
+
+static ssize_t rustqueue_cfg_uid_show(struct config_item *item, char *page)
+{
+	struct rustqueue_cfg *cfg = to_rustqueue_cfg(item);
+
+	guard(mutex)(&cfg->lock);
+	return sysfs_emit(page, "%u\n", from_kuid_munged(current_user_ns(), cfg->uid));
+}
+
+static ssize_t rustqueue_cfg_uid_store(struct config_item *item, const char *page, size_t len)
+{
+	unsigned int val;
+	kuid_t uid;
+
+	if (kstrtouint(page, 10, &val))
+		return -EINVAL;
+	uid = make_kuid(current_user_ns(), val);
+	if (!uid_valid(uid))
+		return -EINVAL;
+	return rustqueue_cfg_set_node(to_rustqueue_cfg(item), &uid, NULL, NULL) ?: len;
+}
+CONFIGFS_ATTR(rustqueue_cfg_, uid);
+
+static ssize_t rustqueue_cfg_gid_show(struct config_item *item, char *page)
+{
+	struct rustqueue_cfg *cfg = to_rustqueue_cfg(item);
+
+	guard(mutex)(&cfg->lock);
+	return sysfs_emit(page, "%u\n", from_kgid_munged(current_user_ns(), cfg->gid));
+}
+
+static ssize_t rustqueue_cfg_gid_store(struct config_item *item, const char *page, size_t len)
+{
+	unsigned int val;
+	kgid_t gid;
+
+	if (kstrtouint(page, 10, &val))
+		return -EINVAL;
+	gid = make_kgid(current_user_ns(), val);
+	if (!gid_valid(gid))
+		return -EINVAL;
+	return rustqueue_cfg_set_node(to_rustqueue_cfg(item), NULL, &gid, NULL) ?: len;
+}
+CONFIGFS_ATTR(rustqueue_cfg_, gid);
+
+static ssize_t rustqueue_cfg_mode_show(struct config_item *item, char *page)
+{
+	struct rustqueue_cfg *cfg = to_rustqueue_cfg(item);
+
+	guard(mutex)(&cfg->lock);
+	return sysfs_emit(page, "%04o\n", cfg->mode);
+}
+
+/* Permission bits only; 0 is refused, as devtmpfs would make it 0600. */
+static ssize_t rustqueue_cfg_mode_store(struct config_item *item, const char *page, size_t len)
+{
+	unsigned int val;
+	umode_t mode;
+
+	if (kstrtouint(page, 8, &val) || !val || val > 0777)
+		return -EINVAL;
+	mode = val;
+	return rustqueue_cfg_set_node(to_rustqueue_cfg(item), NULL, NULL, &mode) ?: len;
+}
+CONFIGFS_ATTR(rustqueue_cfg_, mode);
+
+static struct configfs_attribute *rustqueue_cfg_attrs[] = {
+	&rustqueue_cfg_attr_capacity,
+	&rustqueue_cfg_attr_max_msg_size,
+	&rustqueue_cfg_attr_semantics,
+	&rustqueue_cfg_attr_uid,
+	&rustqueue_cfg_attr_gid,
+	&rustqueue_cfg_attr_mode,
+	NULL
+};
+
+static void rustqueue_cfg_release(struct config_item *item)
+{
+	struct rustqueue_cfg *cfg = to_rustqueue_cfg(item);
+
+	rustqueue_put(cfg->q);
+	mutex_destroy(&cfg->lock);
+	kfree(cfg);
+}
+
+static struct configfs_item_operations rustqueue_cfg_item_ops = {
+	.release	= rustqueue_cfg_release,
+};
+
+static const struct config_item_type rustqueue_cfg_type = {
+	.ct_item_ops	= &rustqueue_cfg_item_ops,
+	.ct_attrs	= rustqueue_cfg_attrs,
+	.ct_owner	= THIS_MODULE,
+};
+
+/* The minor number the next mkdir tries first. */
+static u32 rustqueue_next_minor;
+
+/* mkdir: a queue in stream semantics, its node 0600 root:root. */
+static struct config_item *rustqueue_cfg_make_item(struct config_group *group, const char *name)
+{
+	struct rustqueue_node *node;
+	struct rustqueue_cfg *cfg;
+	int ret;
+
+	if (!rustqueue_name_valid(name))
+		return ERR_PTR(-EINVAL);
+	/* Given back when the queue is freed, at the last close after rmdir. */
+	if (!atomic_add_unless(&rustqueue_nr_queues, 1, RUSTQUEUE_MAX_QUEUES))
+		return ERR_PTR(-ENOSPC);
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL_ACCOUNT);
+	if (!cfg) {
+		atomic_dec(&rustqueue_nr_queues);
+		return ERR_PTR(-ENOMEM);
+	}
+	mutex_init(&cfg->lock);
+	cfg->uid = GLOBAL_ROOT_UID;
+	cfg->gid = GLOBAL_ROOT_GID;
+	cfg->mode = 0600;
+	cfg->q = rustqueue_create(RUSTQUEUE_STREAM, KBUILD_MODNAME "-%s", name);
+	if (!cfg->q) {
+		atomic_dec(&rustqueue_nr_queues);
+		ret = -ENOMEM;
+		goto out_free_cfg;
+	}
+	cfg->q->named = true;
+	ret = xa_alloc_cyclic(&rustqueue_queues, &cfg->minor, cfg->q,
+			      XA_LIMIT(0, RUSTQUEUE_MINORS - 1), &rustqueue_next_minor,
+			      GFP_KERNEL);
+	if (ret < 0)
+		goto out_put_queue;
+	node = rustqueue_node_add(cfg->q, cfg->minor, cfg->uid, cfg->gid, cfg->mode);
+	if (IS_ERR(node)) {
+		ret = PTR_ERR(node);
+		goto out_erase_minor;
+	}
+	cfg->node = node;
+	config_item_init_type_name(&cfg->item, name, &rustqueue_cfg_type);
+	return &cfg->item;
+
+out_erase_minor:
+	xa_erase(&rustqueue_queues, cfg->minor);
+out_put_queue:
+	rustqueue_put(cfg->q);
+out_free_cfg:
+	mutex_destroy(&cfg->lock);
+	kfree(cfg);
+	return ERR_PTR(ret);
+}
+
+/* rmdir: no open() finds the queue after this; open files keep it. */
+static void rustqueue_cfg_drop_item(struct config_group *group, struct config_item *item)
+{
+	struct rustqueue_cfg *cfg = to_rustqueue_cfg(item);
+
+	xa_erase(&rustqueue_queues, cfg->minor);
+	/*
+	 * No store runs any more: rmdir marked the directory dead before it
+	 * called us, and stores check that under the same semaphore.
+	 */
+	if (cfg->node)
+		device_unregister(&cfg->node->dev);
+	cfg->node = NULL;
+	config_item_put(item);
+}
+
+static struct configfs_group_operations rustqueue_subsys_group_ops = {
+	.make_item	= rustqueue_cfg_make_item,
+	.drop_item	= rustqueue_cfg_drop_item,
+};
+
+static const struct config_item_type rustqueue_subsys_type = {
+	.ct_group_ops	= &rustqueue_subsys_group_ops,
+	.ct_owner	= THIS_MODULE,
+};
+
+static struct configfs_subsystem rustqueue_subsys = {
+	.su_group = {
+		.cg_item = {
+			.ci_namebuf	= KBUILD_MODNAME,
+			.ci_type	= &rustqueue_subsys_type,
+		},
+	},
 };
 
 static int __init rustqueue_init(void)
 {
 	int ret;
 
-	rustqueue_queue_init(&rustqueue, KBUILD_MODNAME);
+	rustqueue_seed = rustqueue_create(RUSTQUEUE_DIRECT, KBUILD_MODNAME);
+	if (!rustqueue_seed)
+		return -ENOMEM;
+	ret = class_register(&rustqueue_class);
+	if (ret)
+		goto out_put_seed;
+	ret = alloc_chrdev_region(&rustqueue_devt, 0, RUSTQUEUE_MINORS, KBUILD_MODNAME);
+	if (ret)
+		goto out_unregister_class;
+	cdev_init(&rustqueue_cdev, &rustqueue_node_fops);
+	ret = cdev_add(&rustqueue_cdev, rustqueue_devt, RUSTQUEUE_MINORS);
+	if (ret)
+		goto out_unregister_region;
 	ret = misc_register(&rustqueue_misc);
 	if (ret)
-		rustqueue_queue_destroy(&rustqueue);
+		goto out_del_cdev;
+	config_group_init(&rustqueue_subsys.su_group);
+	mutex_init(&rustqueue_subsys.su_mutex);
+	ret = configfs_register_subsystem(&rustqueue_subsys);
+	if (ret)
+		goto out_deregister_misc;
+	return 0;
+
+out_deregister_misc:
+	mutex_destroy(&rustqueue_subsys.su_mutex);
+	misc_deregister(&rustqueue_misc);
+out_del_cdev:
+	cdev_del(&rustqueue_cdev);
+out_unregister_region:
+	unregister_chrdev_region(rustqueue_devt, RUSTQUEUE_MINORS);
+out_unregister_class:
+	class_unregister(&rustqueue_class);
+out_put_seed:
+	rustqueue_put(rustqueue_seed);
 	return ret;
 }
 module_init(rustqueue_init);
 
+/* Every queue directory pins the module: none is left here. */
 static void __exit rustqueue_exit(void)
 {
+	configfs_unregister_subsystem(&rustqueue_subsys);
+	mutex_destroy(&rustqueue_subsys.su_mutex);
 	misc_deregister(&rustqueue_misc);
+	cdev_del(&rustqueue_cdev);
+	unregister_chrdev_region(rustqueue_devt, RUSTQUEUE_MINORS);
+	class_unregister(&rustqueue_class);
 	/* No file is open any more. */
-	rustqueue_queue_destroy(&rustqueue);
+	rustqueue_put(rustqueue_seed);
 }
 module_exit(rustqueue_exit);
 

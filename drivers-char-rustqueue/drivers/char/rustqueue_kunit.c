@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit tests of the rustqueue core: enqueue, dequeue, limits and
- * accounting, on a queue of the test's own, through kernel buffers instead
+ * accounting, the life of a queue and its semantics, on queues of the
+ * test's own, through kernel buffers instead
  * of system calls.  Included by rustqueue.c when CONFIG_RUSTQUEUE_KUNIT_TEST
  * is set; the suite runs when the driver loads.
  */
@@ -10,11 +11,20 @@
 #include <kunit/test.h>
 
 struct rustqueue_test {
-	struct rustqueue q;
+	/* The creator's reference; NULL once a case has dropped it. */
+	struct rustqueue *q;
+	/* A file open on @q, holding a reference of its own. */
 	struct rustqueue_file rf;
 	/* Messages freed, counted by rq_count_free() where a case installs it. */
 	unsigned int freed;
 };
+
+/* What open() does: the file gets a reference of its own. */
+static void rq_file_open(struct rustqueue_file *rf, struct rustqueue *q)
+{
+	kref_get(&q->ref);
+	rustqueue_file_init(rf, q);
+}
 
 static int rustqueue_test_init(struct kunit *test)
 {
@@ -23,8 +33,10 @@ static int rustqueue_test_init(struct kunit *test)
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
-	rustqueue_queue_init(&t->q, "kunit");
-	rustqueue_file_init(&t->rf, &t->q);
+	t->q = rustqueue_create(RUSTQUEUE_DIRECT, "kunit");
+	if (!t->q)
+		return -ENOMEM;
+	rq_file_open(&t->rf, t->q);
 	test->priv = t;
 	return 0;
 }
@@ -33,8 +45,10 @@ static void rustqueue_test_exit(struct kunit *test)
 {
 	struct rustqueue_test *t = test->priv;
 
+	if (!t->q)
+		return;
 	rustqueue_file_destroy(&t->rf);
-	rustqueue_queue_destroy(&t->q);
+	rustqueue_put(t->q);
 }
 
 static ssize_t rq_write(struct rustqueue *q, const void *buf, size_t len, bool packet)
@@ -90,7 +104,7 @@ static void rustqueue_test_fifo_order(struct kunit *test)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(msgs); i++)
-		KUNIT_ASSERT_EQ(test, rq_write_str(&t->q, msgs[i]), strlen(msgs[i]));
+		KUNIT_ASSERT_EQ(test, rq_write_str(t->q, msgs[i]), strlen(msgs[i]));
 	for (i = 0; i < ARRAY_SIZE(msgs); i++) {
 		KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), strlen(msgs[i]));
 		KUNIT_EXPECT_MEMEQ(test, buf, msgs[i], strlen(msgs[i]));
@@ -105,10 +119,10 @@ static void rustqueue_test_accounting(struct kunit *test)
 	struct rustqueue_info info;
 	char buf[16];
 
-	rq_write_str(&t->q, "abc");
-	rq_write_str(&t->q, "defgh");
-	rq_write_str(&t->q, "ijklmno");
-	info = rq_info(&t->q);
+	rq_write_str(t->q, "abc");
+	rq_write_str(t->q, "defgh");
+	rq_write_str(t->q, "ijklmno");
+	info = rq_info(t->q);
 	KUNIT_EXPECT_EQ(test, info.count, 3);
 	KUNIT_EXPECT_EQ(test, info.bytes, 15);
 	KUNIT_EXPECT_EQ(test, info.enqueued, 3);
@@ -118,7 +132,7 @@ static void rustqueue_test_accounting(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info.max_msg_size, RUSTQUEUE_MAX_MSG_SIZE);
 
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 3);
-	info = rq_info(&t->q);
+	info = rq_info(t->q);
 	KUNIT_EXPECT_EQ(test, info.count, 2);
 	KUNIT_EXPECT_EQ(test, info.bytes, 12);
 	KUNIT_EXPECT_EQ(test, info.dequeued, 1);
@@ -137,11 +151,11 @@ static void rustqueue_test_full_queue(struct kunit *test)
 	int i;
 
 	for (i = 0; i < RUSTQUEUE_CAPACITY; i++)
-		KUNIT_ASSERT_EQ(test, rq_write(&t->q, &c, 1, false), 1);
-	KUNIT_EXPECT_FALSE(test, rustqueue_has_room(&t->q));
-	KUNIT_EXPECT_EQ(test, rq_write(&t->q, &c, 1, false), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, rq_write(&t->q, &c, 1, true), -EAGAIN);
-	info = rq_info(&t->q);
+		KUNIT_ASSERT_EQ(test, rq_write(t->q, &c, 1, false), 1);
+	KUNIT_EXPECT_FALSE(test, rustqueue_has_room(t->q));
+	KUNIT_EXPECT_EQ(test, rq_write(t->q, &c, 1, false), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, rq_write(t->q, &c, 1, true), -EAGAIN);
+	info = rq_info(t->q);
 	KUNIT_EXPECT_EQ(test, info.count, RUSTQUEUE_CAPACITY);
 	KUNIT_EXPECT_EQ(test, info.bytes, RUSTQUEUE_CAPACITY);
 	KUNIT_EXPECT_EQ(test, info.enqueued, RUSTQUEUE_CAPACITY);
@@ -153,9 +167,9 @@ static void rustqueue_test_zero_length(struct kunit *test)
 	struct rustqueue_test *t = test->priv;
 	struct rustqueue_info info;
 
-	KUNIT_EXPECT_EQ(test, rq_write(&t->q, "", 0, false), 0);
-	KUNIT_EXPECT_EQ(test, rq_write(&t->q, "", 0, true), 0);
-	info = rq_info(&t->q);
+	KUNIT_EXPECT_EQ(test, rq_write(t->q, "", 0, false), 0);
+	KUNIT_EXPECT_EQ(test, rq_write(t->q, "", 0, true), 0);
+	info = rq_info(t->q);
 	KUNIT_EXPECT_EQ(test, info.count, 0);
 	KUNIT_EXPECT_EQ(test, info.enqueued, 0);
 	KUNIT_EXPECT_EQ(test, info.rejected, 0);
@@ -167,14 +181,14 @@ static void rustqueue_test_too_long(struct kunit *test)
 	struct rustqueue_info info;
 	u8 *buf = rq_buffer(test, RUSTQUEUE_MAX_MSG_SIZE + 1);
 
-	KUNIT_EXPECT_EQ(test, rq_write(&t->q, buf, RUSTQUEUE_MAX_MSG_SIZE + 1, false), -EINVAL);
-	KUNIT_EXPECT_EQ(test, rq_write(&t->q, buf, RUSTQUEUE_MAX_MSG_SIZE, false),
+	KUNIT_EXPECT_EQ(test, rq_write(t->q, buf, RUSTQUEUE_MAX_MSG_SIZE + 1, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rq_write(t->q, buf, RUSTQUEUE_MAX_MSG_SIZE, false),
 			RUSTQUEUE_MAX_MSG_SIZE);
 
-	rustqueue_set_max_msg_size(&t->q, 8);
-	KUNIT_EXPECT_EQ(test, rq_write(&t->q, buf, 9, true), -EINVAL);
-	KUNIT_EXPECT_EQ(test, rq_write(&t->q, buf, 8, true), 8);
-	info = rq_info(&t->q);
+	rustqueue_set_max_msg_size(t->q, 8);
+	KUNIT_EXPECT_EQ(test, rq_write(t->q, buf, 9, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rq_write(t->q, buf, 8, true), 8);
+	info = rq_info(t->q);
 	KUNIT_EXPECT_EQ(test, info.count, 2);
 	KUNIT_EXPECT_EQ(test, info.bytes, RUSTQUEUE_MAX_MSG_SIZE + 8);
 	KUNIT_EXPECT_EQ(test, info.rejected, 2);
@@ -198,8 +212,8 @@ static void rustqueue_test_largest_message(struct kunit *test)
 	for (i = 0; i < len; i++)
 		in[i] = i * 7 + (i >> 8);
 
-	rustqueue_set_max_msg_size(&t->q, len);
-	KUNIT_ASSERT_EQ(test, rq_write(&t->q, in, len, true), len);
+	rustqueue_set_max_msg_size(t->q, len);
+	KUNIT_ASSERT_EQ(test, rq_write(t->q, in, len, true), len);
 	KUNIT_EXPECT_EQ(test, rq_read(&t->rf, out, len - 1, true), -EMSGSIZE);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, out, len, true), len);
 	KUNIT_EXPECT_MEMEQ(test, in, out, len);
@@ -217,8 +231,8 @@ static void rustqueue_test_segments_make_one_message(struct kunit *test)
 	char buf[16];
 
 	iov_iter_kvec(&from, ITER_SOURCE, kv, ARRAY_SIZE(kv), 6);
-	KUNIT_ASSERT_EQ(test, rustqueue_write(&t->q, &from, true, true), 6);
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).count, 1);
+	KUNIT_ASSERT_EQ(test, rustqueue_write(t->q, &from, true, true), 6);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).count, 1);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 6);
 	KUNIT_EXPECT_MEMEQ(test, buf, "abcdef", 6);
 }
@@ -228,10 +242,10 @@ static void rustqueue_test_emsgsize_keeps_message(struct kunit *test)
 	struct rustqueue_test *t = test->priv;
 	char buf[16];
 
-	rq_write_str(&t->q, "0123456789");
+	rq_write_str(t->q, "0123456789");
 	KUNIT_EXPECT_EQ(test, rq_read(&t->rf, buf, 9, true), -EMSGSIZE);
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).count, 1);
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).dequeued, 0);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).count, 1);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).dequeued, 0);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, 10, true), 10);
 	KUNIT_EXPECT_MEMEQ(test, buf, "0123456789", 10);
 }
@@ -243,19 +257,19 @@ static void rustqueue_test_stream_read(struct kunit *test)
 
 	/* An empty queue reads as end of file, and the file stays usable. */
 	KUNIT_EXPECT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), false), 0);
-	rq_write_str(&t->q, "hello world");
-	rq_write_str(&t->q, "next");
+	rq_write_str(t->q, "hello world");
+	rq_write_str(t->q, "next");
 
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, 5, false), 5);
 	KUNIT_EXPECT_MEMEQ(test, buf, "hello", 5);
 	/* The message left the queue with the first read. */
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).count, 1);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).count, 1);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), false), 6);
 	KUNIT_EXPECT_MEMEQ(test, buf, " world", 6);
 	/* One message per file: then end of file, with "next" still queued. */
 	KUNIT_EXPECT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), false), 0);
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).count, 1);
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).next_len, 4);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).count, 1);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).next_len, 4);
 }
 
 /* Packet mode on a file that holds a partly read message returns its rest. */
@@ -264,8 +278,8 @@ static void rustqueue_test_held_rest_is_next_packet(struct kunit *test)
 	struct rustqueue_test *t = test->priv;
 	char buf[16];
 
-	rq_write_str(&t->q, "0123456789");
-	rq_write_str(&t->q, "after");
+	rq_write_str(t->q, "0123456789");
+	rq_write_str(t->q, "after");
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, 3, false), 3);
 	KUNIT_EXPECT_EQ(test, rq_read(&t->rf, buf, 6, true), -EMSGSIZE);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 7);
@@ -285,42 +299,42 @@ static void rustqueue_test_held_message_keeps_place(struct kunit *test)
 	struct rustqueue_info info;
 	char buf[16];
 
-	rustqueue_set_capacity(&t->q, 2);
-	rq_write_str(&t->q, "0123456789");
-	rq_write_str(&t->q, "B");
+	rustqueue_set_capacity(t->q, 2);
+	rq_write_str(t->q, "0123456789");
+	rq_write_str(t->q, "B");
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, 4, false), 4);
-	info = rq_info(&t->q);
+	info = rq_info(t->q);
 	KUNIT_EXPECT_EQ(test, info.count, 1);
 	KUNIT_EXPECT_EQ(test, info.in_flight, 1);
 	KUNIT_EXPECT_EQ(test, info.dequeued, 1);
-	KUNIT_EXPECT_EQ(test, rq_write_str(&t->q, "C"), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, rustqueue_set_capacity(&t->q, 1), -EBUSY);
+	KUNIT_EXPECT_EQ(test, rq_write_str(t->q, "C"), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, rustqueue_set_capacity(t->q, 1), -EBUSY);
 
 	/* Read to the end, the message gives its place back. */
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), false), 6);
 	KUNIT_EXPECT_MEMEQ(test, buf, "456789", 6);
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).in_flight, 0);
-	KUNIT_EXPECT_EQ(test, rq_write_str(&t->q, "C"), 1);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).in_flight, 0);
+	KUNIT_EXPECT_EQ(test, rq_write_str(t->q, "C"), 1);
 
 	/* So does one the file drops unread. */
 	rustqueue_file_destroy(&t->rf);
-	rustqueue_file_init(&t->rf, &t->q);
+	rq_file_open(&t->rf, t->q);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), false), 1);
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).in_flight, 0);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).in_flight, 0);
 	rustqueue_file_destroy(&t->rf);
-	rustqueue_file_init(&t->rf, &t->q);
-	KUNIT_ASSERT_EQ(test, rq_write_str(&t->q, "0123456789"), 10);
+	rq_file_open(&t->rf, t->q);
+	KUNIT_ASSERT_EQ(test, rq_write_str(t->q, "0123456789"), 10);
 	/* "C" first, in packet mode: packet reads do not use up the file. */
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 1);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, 1, false), 1);
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).in_flight, 1);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).in_flight, 1);
 	rustqueue_file_destroy(&t->rf);
-	rustqueue_file_init(&t->rf, &t->q);
-	info = rq_info(&t->q);
+	rq_file_open(&t->rf, t->q);
+	info = rq_info(t->q);
 	KUNIT_EXPECT_EQ(test, info.in_flight, 0);
 	KUNIT_EXPECT_EQ(test, info.count, 0);
-	KUNIT_EXPECT_EQ(test, rq_write_str(&t->q, "D"), 1);
-	KUNIT_EXPECT_EQ(test, rq_write_str(&t->q, "E"), 1);
+	KUNIT_EXPECT_EQ(test, rq_write_str(t->q, "D"), 1);
+	KUNIT_EXPECT_EQ(test, rq_write_str(t->q, "E"), 1);
 }
 
 /*
@@ -334,31 +348,31 @@ static void rustqueue_test_limit_lowered_during_write(struct kunit *test)
 	struct rustqueue_msg *msg;
 	struct rustqueue_info info;
 
-	KUNIT_ASSERT_EQ(test, rustqueue_reserve(&t->q, 100, true, true), 0);
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).in_flight, 1);
-	msg = rustqueue_msg_alloc(&t->q, 100);
+	KUNIT_ASSERT_EQ(test, rustqueue_reserve(t->q, 100, true, true), 0);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).in_flight, 1);
+	msg = rustqueue_msg_alloc(t->q, 100);
 	KUNIT_ASSERT_NOT_NULL(test, msg);
 	memset(msg->data, 'x', 100);
 
-	rustqueue_set_max_msg_size(&t->q, 99);
-	KUNIT_EXPECT_EQ(test, rustqueue_push(&t->q, msg), -EINVAL);
+	rustqueue_set_max_msg_size(t->q, 99);
+	KUNIT_EXPECT_EQ(test, rustqueue_push(t->q, msg), -EINVAL);
 	rustqueue_msg_free(msg);
-	rustqueue_release_place(&t->q);
-	info = rq_info(&t->q);
+	rustqueue_release_place(t->q);
+	info = rq_info(t->q);
 	KUNIT_EXPECT_EQ(test, info.count, 0);
 	KUNIT_EXPECT_EQ(test, info.in_flight, 0);
 	KUNIT_EXPECT_EQ(test, info.enqueued, 0);
 	KUNIT_EXPECT_EQ(test, info.rejected, 1);
 
 	/* Without a free place, nothing is reserved. */
-	rustqueue_set_capacity(&t->q, 1);
-	KUNIT_ASSERT_EQ(test, rustqueue_reserve(&t->q, 10, true, true), 0);
-	KUNIT_EXPECT_EQ(test, rustqueue_reserve(&t->q, 10, true, true), -EAGAIN);
-	KUNIT_EXPECT_EQ(test, rustqueue_reserve(&t->q, 10, false, true), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, rustqueue_reserve(&t->q, 100, true, true), -EINVAL);
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).in_flight, 1);
-	rustqueue_release_place(&t->q);
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).in_flight, 0);
+	rustqueue_set_capacity(t->q, 1);
+	KUNIT_ASSERT_EQ(test, rustqueue_reserve(t->q, 10, true, true), 0);
+	KUNIT_EXPECT_EQ(test, rustqueue_reserve(t->q, 10, true, true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, rustqueue_reserve(t->q, 10, false, true), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, rustqueue_reserve(t->q, 100, true, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).in_flight, 1);
+	rustqueue_release_place(t->q);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).in_flight, 0);
 }
 
 static void rustqueue_test_set_capacity(struct kunit *test)
@@ -367,14 +381,14 @@ static void rustqueue_test_set_capacity(struct kunit *test)
 	int i;
 
 	for (i = 0; i < 4; i++)
-		rq_write_str(&t->q, "m");
-	KUNIT_EXPECT_EQ(test, rustqueue_set_capacity(&t->q, 3), -EBUSY);
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).capacity, RUSTQUEUE_CAPACITY);
-	KUNIT_EXPECT_EQ(test, rustqueue_set_capacity(&t->q, 4), 0);
-	KUNIT_EXPECT_EQ(test, rq_write_str(&t->q, "m"), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, rustqueue_set_capacity(&t->q, 5), 0);
-	KUNIT_EXPECT_EQ(test, rq_write_str(&t->q, "m"), 1);
-	KUNIT_EXPECT_EQ(test, rq_info(&t->q).capacity, 5);
+		rq_write_str(t->q, "m");
+	KUNIT_EXPECT_EQ(test, rustqueue_set_capacity(t->q, 3), -EBUSY);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).capacity, RUSTQUEUE_CAPACITY);
+	KUNIT_EXPECT_EQ(test, rustqueue_set_capacity(t->q, 4), 0);
+	KUNIT_EXPECT_EQ(test, rq_write_str(t->q, "m"), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, rustqueue_set_capacity(t->q, 5), 0);
+	KUNIT_EXPECT_EQ(test, rq_write_str(t->q, "m"), 1);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).capacity, 5);
 }
 
 static void rustqueue_test_parse(struct kunit *test)
@@ -415,38 +429,38 @@ static void rustqueue_test_spare(struct kunit *test)
 	in = rq_buffer(test, big);
 	out = rq_buffer(test, big);
 	memset(in, 'x', big);
-	rustqueue_set_max_msg_size(&t->q, big);
+	rustqueue_set_max_msg_size(t->q, big);
 
-	KUNIT_ASSERT_EQ(test, rq_write(&t->q, in, 64, true), 64);
+	KUNIT_ASSERT_EQ(test, rq_write(t->q, in, 64, true), 64);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, out, big, true), 64);
-	spare = t->q.spare;
+	spare = t->q->spare;
 	KUNIT_ASSERT_NOT_NULL(test, spare);
 
 	/* The same size class: the spare carries the next message. */
 	in[0] = 'y';
-	KUNIT_ASSERT_EQ(test, rq_write(&t->q, in, 60, true), 60);
-	KUNIT_EXPECT_PTR_EQ(test, rq_front(&t->q), spare);
-	KUNIT_EXPECT_NULL(test, t->q.spare);
+	KUNIT_ASSERT_EQ(test, rq_write(t->q, in, 60, true), 60);
+	KUNIT_EXPECT_PTR_EQ(test, rq_front(t->q), spare);
+	KUNIT_EXPECT_NULL(test, t->q->spare);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, out, big, true), 60);
 	KUNIT_EXPECT_MEMEQ(test, in, out, 60);
-	KUNIT_EXPECT_PTR_EQ(test, t->q.spare, spare);
+	KUNIT_EXPECT_PTR_EQ(test, t->q->spare, spare);
 
 	/* Another class: a new allocation, with the payload on its own. */
-	KUNIT_ASSERT_EQ(test, rq_write(&t->q, in, PAGE_SIZE, true), PAGE_SIZE);
-	spare = rq_front(&t->q);
-	KUNIT_EXPECT_NULL(test, t->q.spare);
+	KUNIT_ASSERT_EQ(test, rq_write(t->q, in, PAGE_SIZE, true), PAGE_SIZE);
+	spare = rq_front(t->q);
+	KUNIT_EXPECT_NULL(test, t->q->spare);
 	KUNIT_EXPECT_FALSE(test, rustqueue_msg_is_inline(spare));
 	KUNIT_EXPECT_EQ(test, spare->room, PAGE_SIZE);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, out, big, true), PAGE_SIZE);
 	KUNIT_EXPECT_MEMEQ(test, in, out, PAGE_SIZE);
-	KUNIT_EXPECT_PTR_EQ(test, t->q.spare, spare);
+	KUNIT_EXPECT_PTR_EQ(test, t->q->spare, spare);
 
 	/* A write the spare does not fit frees it; a payload over a page is not kept. */
-	KUNIT_ASSERT_EQ(test, rq_write(&t->q, in, big, true), big);
-	KUNIT_EXPECT_NULL(test, t->q.spare);
+	KUNIT_ASSERT_EQ(test, rq_write(t->q, in, big, true), big);
+	KUNIT_EXPECT_NULL(test, t->q->spare);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, out, big, true), big);
 	KUNIT_EXPECT_MEMEQ(test, in, out, big);
-	KUNIT_EXPECT_NULL(test, t->q.spare);
+	KUNIT_EXPECT_NULL(test, t->q->spare);
 }
 
 /* Counts the messages freed, and frees them as rustqueue_msg_free() does. */
@@ -470,11 +484,11 @@ static void rustqueue_test_destroy_frees_messages(struct kunit *test)
 	char buf[8];
 
 	/* Two size classes, so that no write reuses the spare. */
-	KUNIT_ASSERT_EQ(test, rq_write_str(&t->q, "spare"), 5);
-	KUNIT_ASSERT_EQ(test, rq_write(&t->q, held, 100, false), 100);
-	KUNIT_ASSERT_EQ(test, rq_write_str(&t->q, "left"), 4);
+	KUNIT_ASSERT_EQ(test, rq_write_str(t->q, "spare"), 5);
+	KUNIT_ASSERT_EQ(test, rq_write(t->q, held, 100, false), 100);
+	KUNIT_ASSERT_EQ(test, rq_write_str(t->q, "left"), 4);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 5);
-	KUNIT_ASSERT_NOT_NULL(test, t->q.spare);
+	KUNIT_ASSERT_NOT_NULL(test, t->q->spare);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, 2, false), 2);
 	KUNIT_ASSERT_NOT_NULL(test, t->rf.msg);
 
@@ -482,15 +496,96 @@ static void rustqueue_test_destroy_frees_messages(struct kunit *test)
 	/* The held message becomes the spare, and the old spare is freed. */
 	rustqueue_file_destroy(&t->rf);
 	KUNIT_EXPECT_EQ(test, t->freed, 1);
-	rustqueue_queue_destroy(&t->q);
+	KUNIT_EXPECT_NULL(test, t->rf.msg);
+	/* The creator's reference is the last: the rest goes with it. */
+	rustqueue_put(t->q);
+	t->q = NULL;
 	kunit_deactivate_static_stub(test, rustqueue_msg_free);
 	KUNIT_EXPECT_EQ(test, t->freed, 3);
-	KUNIT_EXPECT_TRUE(test, list_empty(&t->q.msgs));
-	KUNIT_EXPECT_NULL(test, t->q.spare);
-	KUNIT_EXPECT_NULL(test, t->rf.msg);
-	/* The exit function destroys them again: that must be harmless. */
-	rustqueue_queue_init(&t->q, "kunit");
-	rustqueue_file_init(&t->rf, &t->q);
+}
+
+/* A new queue has the default limits, its name and one reference. */
+static void rustqueue_test_create(struct kunit *test)
+{
+	struct rustqueue *q = rustqueue_create(RUSTQUEUE_PACKET, "rustqueue-%s", "x.1");
+
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_STREQ(test, q->name, "rustqueue-x.1");
+	KUNIT_EXPECT_EQ(test, q->capacity, RUSTQUEUE_CAPACITY);
+	KUNIT_EXPECT_EQ(test, q->max_msg_size, RUSTQUEUE_MAX_MSG_SIZE);
+	KUNIT_EXPECT_EQ(test, q->semantics, RUSTQUEUE_PACKET);
+	KUNIT_EXPECT_EQ(test, q->nr_files, 0);
+	KUNIT_EXPECT_EQ(test, kref_read(&q->ref), 1);
+	rustqueue_put(q);
+}
+
+/*
+ * A file keeps its queue after the creator let go (rmdir while open):
+ * it still reads and writes, and its close frees what is left.
+ */
+static void rustqueue_test_file_keeps_queue(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	struct rustqueue *q = t->q;
+	char buf[8];
+
+	KUNIT_ASSERT_EQ(test, rq_write_str(q, "one"), 3);
+	KUNIT_ASSERT_EQ(test, rq_write(q, rq_buffer(test, 100), 100, false), 100);
+	rustqueue_put(q);
+	t->q = NULL;
+	KUNIT_EXPECT_EQ(test, kref_read(&q->ref), 1);
+	KUNIT_EXPECT_EQ(test, rq_write_str(q, "two"), 3);
+	KUNIT_EXPECT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 3);
+	KUNIT_EXPECT_MEMEQ(test, buf, "one", 3);
+
+	kunit_activate_static_stub(test, rustqueue_msg_free, rq_count_free);
+	rustqueue_file_destroy(&t->rf);
+	kunit_deactivate_static_stub(test, rustqueue_msg_free);
+	/* The 100 bytes, "two", and the spare "one" left. */
+	KUNIT_EXPECT_EQ(test, t->freed, 3);
+}
+
+/* Which files are in packet mode, and when the semantics may change. */
+static void rustqueue_test_semantics(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	struct rustqueue *q = t->q;
+
+	/* The fixture's file is open. */
+	KUNIT_EXPECT_EQ(test, q->nr_files, 1);
+	KUNIT_EXPECT_EQ(test, rustqueue_set_semantics(q, RUSTQUEUE_PACKET), -EBUSY);
+	KUNIT_EXPECT_EQ(test, q->semantics, RUSTQUEUE_DIRECT);
+	KUNIT_EXPECT_FALSE(test, rustqueue_packet(q, false));
+	KUNIT_EXPECT_TRUE(test, rustqueue_packet(q, true));
+
+	rustqueue_file_destroy(&t->rf);
+	KUNIT_EXPECT_EQ(test, q->nr_files, 0);
+	KUNIT_ASSERT_EQ(test, rustqueue_set_semantics(q, RUSTQUEUE_PACKET), 0);
+	KUNIT_EXPECT_TRUE(test, rustqueue_packet(q, false));
+	KUNIT_EXPECT_TRUE(test, rustqueue_packet(q, true));
+	KUNIT_ASSERT_EQ(test, rustqueue_set_semantics(q, RUSTQUEUE_STREAM), 0);
+	KUNIT_EXPECT_FALSE(test, rustqueue_packet(q, false));
+	KUNIT_EXPECT_FALSE(test, rustqueue_packet(q, true));
+	rq_file_open(&t->rf, q);
+	KUNIT_EXPECT_EQ(test, rustqueue_set_semantics(q, RUSTQUEUE_DIRECT), -EBUSY);
+}
+
+/* The names mkdir accepts for a queue. */
+static void rustqueue_test_name_valid(struct kunit *test)
+{
+	static const char * const good[] = {
+		"a", "0", "Queue_1", "a.b-c", "x.", "12345678901234567890123456789012",
+	};
+	static const char * const bad[] = {
+		"", ".a", "-a", "_a", "a b", "a/b", "a:b", "caf\xc3\xa9", "a\n",
+		"123456789012345678901234567890123",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(good); i++)
+		KUNIT_EXPECT_TRUE_MSG(test, rustqueue_name_valid(good[i]), "name \"%s\"", good[i]);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		KUNIT_EXPECT_FALSE_MSG(test, rustqueue_name_valid(bad[i]), "name \"%s\"", bad[i]);
 }
 
 static struct kunit_case rustqueue_test_cases[] = {
@@ -510,6 +605,10 @@ static struct kunit_case rustqueue_test_cases[] = {
 	KUNIT_CASE(rustqueue_test_parse),
 	KUNIT_CASE(rustqueue_test_spare),
 	KUNIT_CASE(rustqueue_test_destroy_frees_messages),
+	KUNIT_CASE(rustqueue_test_create),
+	KUNIT_CASE(rustqueue_test_file_keeps_queue),
+	KUNIT_CASE(rustqueue_test_semantics),
+	KUNIT_CASE(rustqueue_test_name_valid),
 	{}
 };
 

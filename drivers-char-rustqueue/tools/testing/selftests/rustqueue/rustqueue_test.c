@@ -155,7 +155,7 @@ enum {
 	CHILD_CALL_FAILED,	/* its own open, read or write failed */
 	CHILD_NOT_RESTARTED,	/* after the signal, the test's call did not wait again */
 	CHILD_NEVER_BLOCKED,	/* the test never blocked in the system call */
-	CHILD_ORPHAN,		/* the test was gone before the child started */
+	CHILD_ORPHAN = RQ_CHILD_ORPHAN,	/* the test was gone before the child started */
 };
 
 static const char *child_why(int status)
@@ -176,21 +176,6 @@ static const char *child_why(int status)
 	}
 }
 
-/* A child of the test that dies with it, however the test ends. */
-static pid_t fork_child(void)
-{
-	pid_t parent = getpid(), pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(CHILD_ORPHAN);
-	}
-	return pid;
-}
-
 /* Exit status of PID, -1 when it did not exit normally. */
 static int child_status(pid_t pid)
 {
@@ -199,27 +184,6 @@ static int child_status(pid_t pid)
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
-}
-
-/*
- * Exit status of PID if it exits within MS milliseconds; otherwise it is
- * killed and the result is -2, so that a missing wakeup fails the test
- * at once instead of hanging it.
- */
-static int child_status_within(pid_t pid, int ms)
-{
-	struct timespec start;
-	int status;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	do {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		usleep(1000);
-	} while (rq_elapsed_ms(&start) < ms);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -2;
 }
 
 /* In a child: wait until the test, its parent, sleeps in system call NR. */

@@ -2,8 +2,9 @@
 /*
  * What the rustqueue selftest programs share: the device's paths and
  * default limits, helpers for its sysfs attributes and info ioctl, the
- * start and end of a test (save the limits, empty the queue, restore), and
- * proof that a task is blocked in a given system call.
+ * start and end of a test (save the limits, empty the queue, restore),
+ * proof that a task is blocked in a given system call, and children that
+ * die with their test.
  */
 #ifndef RUSTQUEUE_UTIL_H
 #define RUSTQUEUE_UTIL_H
@@ -13,10 +14,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -328,6 +332,45 @@ static inline int rq_wait_task_blocked(pid_t pid, pid_t tid, long nr, int timeou
 static inline int wait_blocked(pid_t pid, long nr, int timeout_ms)
 {
 	return rq_wait_task_blocked(pid, pid, nr, timeout_ms);
+}
+
+/* How a test's child ends when its test was gone before it started. */
+#define RQ_CHILD_ORPHAN		4
+
+/* A child of the test that dies with it, however the test ends. */
+static inline pid_t fork_child(void)
+{
+	pid_t parent = getpid(), pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(RQ_CHILD_ORPHAN);
+	}
+	return pid;
+}
+
+/*
+ * Exit status of PID if it exits within MS milliseconds; otherwise it is
+ * killed and the result is -2, so that a missing wakeup fails the test
+ * at once instead of hanging it.
+ */
+static inline int child_status_within(pid_t pid, int ms)
+{
+	struct timespec start;
+	int status;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		usleep(1000);
+	} while (rq_elapsed_ms(&start) < ms);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -2;
 }
 
 #endif /* RUSTQUEUE_UTIL_H */
