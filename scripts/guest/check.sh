@@ -46,18 +46,21 @@ result kunit_suite_rustqueue $? "$(grep 'not ok' $kunit)"
 # run_kselftest.sh exits 0 whatever its tests did: read its TAP instead.
 # One program at a time, so that a failure can end the run early.
 : >/tmp/kselftest.tap
-for t in rustqueue_test rustqueue_queues rustqueue_hostile rustqueue_fault rustqueue_stress rustqueue_fuzz; do
+for t in rustqueue_test rustqueue_queues rustqueue_queues.sh rustqueue_hostile rustqueue_fault \
+	rustqueue_stress rustqueue_fuzz; do
 	(cd /kselftest && ./run_kselftest.sh -t "rustqueue:$t") | tee /tmp/kselftest-one.tap
 	cat /tmp/kselftest-one.tap >>/tmp/kselftest.tap
 	grep -q "^ok [0-9]* selftests: rustqueue: $t\$" /tmp/kselftest-one.tap
 	result "kselftest_$t" $?
 done
 # Every test ran here: a skipped one (say, no tracefs) proves nothing.
-[ "$(grep -c '^# # Totals: pass:[1-9][0-9]* fail:0 xfail:0 xpass:0 skip:0 error:0$' /tmp/kselftest.tap)" -eq 6 ]
+[ "$(grep -c '^# # Totals: pass:[1-9][0-9]* fail:0 xfail:0 xpass:0 skip:0 error:0$' /tmp/kselftest.tap)" -eq 7 ]
 result kselftest_rustqueue_none_skipped $? "$(grep -E 'SKIP|Totals' /tmp/kselftest.tap)"
 
 # The long runs: a minute of load, and a minute of random calls.
-/kselftest/rustqueue/rustqueue_stress -t 60 -s "$seed" | tee /tmp/stress.txt
+# Three queues (the seed and two named ones), two writers and two readers
+# each, in mixed modes: nothing may cross from one queue to another.
+/kselftest/rustqueue/rustqueue_stress -q 3 -w 6 -r 6 -t 60 -s "$seed" | tee /tmp/stress.txt
 grep -q '^ok 1 ' /tmp/stress.txt
 result stress_60s $?
 /kselftest/rustqueue/rustqueue_fuzz -t 60 -s "$seed" | tee /tmp/fuzz.txt
@@ -84,25 +87,9 @@ dd if=/dev/zero of=/dev/rustqueue oflag=direct bs=100 count=3 2>/dev/null
 result dd_oflag_direct_writes_one_message_a_block $? "count, bytes: $(cat $sysfs/count) $(cat $sysfs/bytes)"
 dd if=/dev/rustqueue of=/dev/null iflag=direct bs=4096 count=3 2>/dev/null
 
-# in_read PID: wait up to 10 s for PID to sleep in read(): its state is S and
-# /proc/PID/syscall, which names the call only while the task is off the CPU,
-# starts with read's number. Prints what it saw last.
-in_read() {
-	case $(uname -m) in
-	x86_64) nr=0 ;;
-	aarch64 | riscv64 | loongarch64) nr=63 ;;	# the generic table
-	*) nr=3 ;;
-	esac
-	i=0
-	while [ "$i" -lt 100 ]; do
-		seen="$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) $(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null)"
-		[ "$seen" = "S $nr" ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	echo "$seen"
-	return 1
-}
+# in_read PID: PID seen asleep in read(), from the kselftests' shell library.
+# shellcheck source=/dev/null # in the guest only
+. /kselftest/rustqueue/rustqueue_lib.sh
 
 # A packet reader waits for the writer, then gets its message. A lost wakeup
 # fails the test after 10 s instead of holding up the guest.
@@ -164,46 +151,6 @@ echo 'rq-check: quiet until here' >/dev/kmsg
 noise=$(dmesg | sed -n '/rq-check: quiet from here/,/rq-check: quiet until here/p' | grep 'rustqueue')
 [ -z "$noise" ] && dmesg | grep -q 'rq-check: quiet until here'
 result quiet_log $? "logged: $noise"
-
-# Named queues, the shell's way: mkdir makes the queue and its node, each
-# queue keeps its own messages, settings are files, rmdir unlinks.
-cfs=/sys/kernel/config/rustqueue
-mkdir $cfs/shell
-result named_mkdir $?
-node=$(stat -c '%F %a %U %G' /dev/rustqueue-shell 2>&1)
-[ "$node" = "character special file 600 root root" ]
-result named_node_0600_root $? "got: $node"
-# The seed keeps what the tests above left queued: rmmod below frees it.
-seed_before=$(cat $sysfs/enqueued)
-echo "named message" >/dev/rustqueue-shell
-echo "seed message" >/dev/rustqueue
-out="$(cat /dev/rustqueue-shell) / $(($(cat $sysfs/enqueued) - seed_before)) / $(cat /sys/class/rustqueue/rustqueue-shell/enqueued)"
-[ "$out" = "named message / 1 / 1" ]
-result named_queue_apart_from_seed $? "got: $out"
-echo packet >$cfs/shell/semantics
-timeout 10 dd if=/dev/rustqueue-shell of=/tmp/dd.out bs=4096 count=1 2>/dev/null &
-reader=$!
-waiting=$(in_read $reader)
-blocked=$?
-echo late >/dev/rustqueue-shell
-wait $reader
-got=$(cat /tmp/dd.out)
-[ "$blocked" -eq 0 ] && [ "$got" = late ]
-result named_packet_dd_waits_for_a_message $? "state and syscall: ${waiting:-S read}, got: $got"
-echo "$(id -u nobody)" >$cfs/shell/uid && echo 0640 >$cfs/shell/mode
-node=$(stat -c '%a %U' /dev/rustqueue-shell 2>&1)
-out=$(su -s /bin/sh nobody -c 'echo mine >/dev/rustqueue-shell && echo written; cat /dev/rustqueue 2>&1' 2>&1)
-[ "$node" = "640 nobody" ] && [ "$(echo "$out" | head -n 1)" = written ] &&
-	echo "$out" | grep -q "/dev/rustqueue'.*Permission denied"
-result named_owner_and_mode $? "node: $node; nobody: $out"
-exec 3</dev/rustqueue-shell
-rmdir $cfs/shell
-[ ! -e /dev/rustqueue-shell ] && [ ! -e /sys/class/rustqueue/rustqueue-shell ]
-result named_rmdir_unlinks $?
-got=$(dd bs=4096 count=1 <&3 2>/dev/null)
-exec 3<&-
-[ "$got" = mine ]
-result named_open_file_outlives_rmdir $? "got: $got"
 
 # The module cannot go while a file is open.
 exec 3</dev/rustqueue

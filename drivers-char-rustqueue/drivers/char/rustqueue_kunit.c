@@ -13,17 +13,26 @@
 struct rustqueue_test {
 	/* The creator's reference; NULL once a case has dropped it. */
 	struct rustqueue *q;
-	/* A file open on @q, holding a reference of its own. */
+	/* A file open on @q, holding a reference of its own, while @rf_open. */
 	struct rustqueue_file rf;
+	bool rf_open;
 	/* Messages freed, counted by rq_count_free() where a case installs it. */
 	unsigned int freed;
 };
 
 /* What open() does: the file gets a reference of its own. */
-static void rq_file_open(struct rustqueue_file *rf, struct rustqueue *q)
+static void rq_file_open(struct rustqueue_test *t, struct rustqueue *q)
 {
 	kref_get(&q->ref);
-	rustqueue_file_init(rf, q);
+	rustqueue_file_init(&t->rf, q);
+	t->rf_open = true;
+}
+
+/* What the last close does; the exit function closes a file left open. */
+static void rq_file_close(struct rustqueue_test *t)
+{
+	t->rf_open = false;
+	rustqueue_file_destroy(&t->rf);
 }
 
 static int rustqueue_test_init(struct kunit *test)
@@ -36,7 +45,7 @@ static int rustqueue_test_init(struct kunit *test)
 	t->q = rustqueue_create(RUSTQUEUE_DIRECT, "kunit");
 	if (!t->q)
 		return -ENOMEM;
-	rq_file_open(&t->rf, t->q);
+	rq_file_open(t, t->q);
 	test->priv = t;
 	return 0;
 }
@@ -45,10 +54,10 @@ static void rustqueue_test_exit(struct kunit *test)
 {
 	struct rustqueue_test *t = test->priv;
 
-	if (!t->q)
-		return;
-	rustqueue_file_destroy(&t->rf);
-	rustqueue_put(t->q);
+	if (t->rf_open)
+		rq_file_close(t);
+	if (t->q)
+		rustqueue_put(t->q);
 }
 
 static ssize_t rq_write(struct rustqueue *q, const void *buf, size_t len, bool packet)
@@ -317,19 +326,19 @@ static void rustqueue_test_held_message_keeps_place(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rq_write_str(t->q, "C"), 1);
 
 	/* So does one the file drops unread. */
-	rustqueue_file_destroy(&t->rf);
-	rq_file_open(&t->rf, t->q);
+	rq_file_close(t);
+	rq_file_open(t, t->q);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), false), 1);
 	KUNIT_EXPECT_EQ(test, rq_info(t->q).in_flight, 0);
-	rustqueue_file_destroy(&t->rf);
-	rq_file_open(&t->rf, t->q);
+	rq_file_close(t);
+	rq_file_open(t, t->q);
 	KUNIT_ASSERT_EQ(test, rq_write_str(t->q, "0123456789"), 10);
 	/* "C" first, in packet mode: packet reads do not use up the file. */
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 1);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, 1, false), 1);
 	KUNIT_EXPECT_EQ(test, rq_info(t->q).in_flight, 1);
-	rustqueue_file_destroy(&t->rf);
-	rq_file_open(&t->rf, t->q);
+	rq_file_close(t);
+	rq_file_open(t, t->q);
 	info = rq_info(t->q);
 	KUNIT_EXPECT_EQ(test, info.in_flight, 0);
 	KUNIT_EXPECT_EQ(test, info.count, 0);
@@ -494,7 +503,7 @@ static void rustqueue_test_destroy_frees_messages(struct kunit *test)
 
 	kunit_activate_static_stub(test, rustqueue_msg_free, rq_count_free);
 	/* The held message becomes the spare, and the old spare is freed. */
-	rustqueue_file_destroy(&t->rf);
+	rq_file_close(t);
 	KUNIT_EXPECT_EQ(test, t->freed, 1);
 	KUNIT_EXPECT_NULL(test, t->rf.msg);
 	/* The creator's reference is the last: the rest goes with it. */
@@ -539,7 +548,7 @@ static void rustqueue_test_file_keeps_queue(struct kunit *test)
 	KUNIT_EXPECT_MEMEQ(test, buf, "one", 3);
 
 	kunit_activate_static_stub(test, rustqueue_msg_free, rq_count_free);
-	rustqueue_file_destroy(&t->rf);
+	rq_file_close(t);
 	kunit_deactivate_static_stub(test, rustqueue_msg_free);
 	/* The 100 bytes, "two", and the spare "one" left. */
 	KUNIT_EXPECT_EQ(test, t->freed, 3);
@@ -558,7 +567,7 @@ static void rustqueue_test_semantics(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, rustqueue_packet(q, false));
 	KUNIT_EXPECT_TRUE(test, rustqueue_packet(q, true));
 
-	rustqueue_file_destroy(&t->rf);
+	rq_file_close(t);
 	KUNIT_EXPECT_EQ(test, q->nr_files, 0);
 	KUNIT_ASSERT_EQ(test, rustqueue_set_semantics(q, RUSTQUEUE_PACKET), 0);
 	KUNIT_EXPECT_TRUE(test, rustqueue_packet(q, false));
@@ -566,7 +575,7 @@ static void rustqueue_test_semantics(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rustqueue_set_semantics(q, RUSTQUEUE_STREAM), 0);
 	KUNIT_EXPECT_FALSE(test, rustqueue_packet(q, false));
 	KUNIT_EXPECT_FALSE(test, rustqueue_packet(q, true));
-	rq_file_open(&t->rf, q);
+	rq_file_open(t, q);
 	KUNIT_EXPECT_EQ(test, rustqueue_set_semantics(q, RUSTQUEUE_DIRECT), -EBUSY);
 }
 

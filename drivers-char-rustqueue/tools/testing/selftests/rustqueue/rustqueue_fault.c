@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Fault injection for /dev/rustqueue: each test makes one call fail its
- * 1st, 2nd, 3rd, ... allocation or user copy through
+ * Fault injection for /dev/rustqueue and named queues: each test makes one
+ * call fail its 1st, 2nd, 3rd, ... allocation or user copy through
  * /proc/thread-self/fail-nth (CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_USERCOPY)
  * until the call gets through without meeting an injected fault.  A call
  * that fails must fail with ENOMEM or EFAULT and leave the queue exactly as
@@ -31,6 +31,7 @@ struct fault_ctx {
 	char msg[RQ_MAX_MSG];
 	char buf[RQ_MAX_MSG];
 	int injected, changed;
+	char name[RQ_NAME_MAX + 1];	/* a named queue of the test's, or "" */
 };
 
 /*
@@ -115,6 +116,8 @@ FIXTURE_TEARDOWN_PARENT(fault)
 	int err = self->knobs_set ? knobs_restore(self->was) : 0;
 
 	EXPECT_EQ(0, err) TH_LOG("cannot restore the fault injection knobs: %s", strerror(err));
+	if (self->c.name[0])
+		q_rmdir(self->c.name);
 	err = rq_end(&self->saved);
 	EXPECT_EQ(0, err) TH_LOG("cannot empty the queue, restore its limits: %s", strerror(err));
 }
@@ -148,6 +151,8 @@ struct op {
 	ssize_t want;
 	/* Check what a successful call did and take it back; 0 when right. */
 	int (*undo)(struct fault_ctx *c);
+	/* Check the state a failed call left, beyond the seed's; 0 when right. */
+	int (*failed)(struct fault_ctx *c);
 };
 
 static void walk(struct __test_metadata *_metadata, struct fault_ctx *c,
@@ -183,6 +188,14 @@ static void walk(struct __test_metadata *_metadata, struct fault_ctx *c,
 				       op->name, n, before.count, after.count,
 				       (unsigned long long)before.dequeued,
 				       (unsigned long long)after.dequeued);
+			if (op->failed) {
+				int wrong = op->failed(c);
+
+				changed += !!wrong;
+				EXPECT_EQ(0, wrong)
+					TH_LOG("%s, fault %u: wrong state after the failure",
+					       op->name, n);
+			}
 		} else {
 			/* The kernel absorbed the fault: the call must be whole. */
 			survived++;
@@ -358,6 +371,76 @@ TEST_F(fault, ioctl_and_open_paths)
 	ASSERT_EQ(100, write(c->pfd, c->msg, 100));
 	walk_all(_metadata, c, ops, ARRAY_SIZE(ops));
 	EXPECT_EQ(100, read(c->pfd, c->buf, sizeof(c->buf)));
+}
+
+/*
+ * Named queues: mkdir, a change of owner (which registers the node again)
+ * and rmdir.  A failed call changes nothing: no directory, node or sysfs
+ * directory after a failed mkdir, the old owner on the node after a failed
+ * store, the queue whole after a failed rmdir.
+ */
+static int queue_state(struct fault_ctx *c, bool exists, unsigned int uid)
+{
+	char path[128];
+	struct stat st;
+	bool dir, class;
+
+	snprintf(path, sizeof(path), RQ_CONFIGFS "%s", c->name);
+	dir = !access(path, F_OK);
+	snprintf(path, sizeof(path), RQ_CLASS "rustqueue-%s", c->name);
+	class = !access(path, F_OK);
+	if (!exists)
+		return dir || class || q_stat(c->name, &st) != ENOENT ? -1 : 0;
+	if (!dir || !class || q_stat(c->name, &st) || st.st_uid != uid)
+		return -1;
+	return atoi(q_get(c->name, "uid")) == (int)uid ? 0 : -1;
+}
+
+static ssize_t as_call(int err)
+{
+	errno = err;
+	return err ? -1 : 0;
+}
+
+static ssize_t queue_mkdir(struct fault_ctx *c) { return as_call(q_mkdir(c->name)); }
+static ssize_t queue_rmdir(struct fault_ctx *c) { return as_call(q_rmdir(c->name)); }
+static ssize_t queue_chown(struct fault_ctx *c) { return as_call(q_set(c->name, "uid", "65534")); }
+
+static int no_queue(struct fault_ctx *c) { return queue_state(c, false, 0); }
+static int root_queue(struct fault_ctx *c) { return queue_state(c, true, 0); }
+
+static int undo_mkdir(struct fault_ctx *c)
+{
+	return root_queue(c) ?: q_rmdir(c->name);
+}
+
+static int undo_rmdir(struct fault_ctx *c)
+{
+	return no_queue(c) ?: q_mkdir(c->name);
+}
+
+static int undo_chown(struct fault_ctx *c)
+{
+	return queue_state(c, true, 65534) ?: q_set(c->name, "uid", "0") ?: root_queue(c);
+}
+
+TEST_F(fault, queue_paths)
+{
+	struct fault_ctx *c = &self->c;
+	static const struct op mkdir_op[] = {
+		{ "mkdir", queue_mkdir, 0, undo_mkdir, no_queue },
+	};
+	static const struct op ops[] = {
+		{ "uid store (the node registered again)", queue_chown, 0, undo_chown, root_queue },
+		{ "rmdir", queue_rmdir, 0, undo_rmdir, root_queue },
+	};
+
+	if (access(RQ_CONFIGFS, F_OK))
+		SKIP(return, RQ_CONFIGFS " not present: mount configfs");
+	snprintf(c->name, sizeof(c->name), "fault-%d", getpid());
+	walk_all(_metadata, c, mkdir_op, ARRAY_SIZE(mkdir_op));
+	ASSERT_EQ(0, q_mkdir(c->name));
+	walk_all(_metadata, c, ops, ARRAY_SIZE(ops));
 }
 
 TEST_HARNESS_MAIN

@@ -5,9 +5,12 @@
  * ioctl, fcntl and lseek with random flags, sizes and buffers (good,
  * read-only, unmapped, straddling the end of a mapping), while an interval
  * timer interrupts whatever blocks and the sysfs limits change under them.
- * Every call must return a result its manual allows; afterwards the
- * driver's counters must agree with what is left in the queue.  The kernel
- * checkers (KASAN, lockdep, kmemleak) watch the rest.
+ * Where configfs is mounted they also make and remove named queues
+ * ("fz-PID-0" to "fz-PID-3"), change their settings and do the same calls
+ * on them, also on files of queues already removed.  Every call must
+ * return a result its manual allows; afterwards the driver's counters must
+ * agree with what is left in /dev/rustqueue.  The kernel checkers (KASAN,
+ * lockdep, kmemleak) watch the rest.
  *
  * The same seed gives every process the same sequence of calls again.
  *
@@ -30,6 +33,7 @@
 
 #define SLOTS		8
 #define MAX_PROCS	16
+#define NAMES		4
 #define BUF_SIZE	(2 * RQ_MAX_MSG + 64)
 
 struct counts {
@@ -42,7 +46,11 @@ static uint64_t rng;
 static long page;
 static uint8_t *good, *readonly, *edge, *unmapped;
 static int slot[SLOTS];
+/* The file in the slot is one of /dev/rustqueue, which accepts O_DIRECT. */
+static bool slot_seed[SLOTS];
 static int me;
+/* The named queues' prefix, "fz-PID", or "" without configfs. */
+static char names[32];
 
 static uint64_t rnd(uint64_t n)
 {
@@ -123,13 +131,64 @@ static bool io_errno(int err)
 static void do_open(void)
 {
 	static const int acc[] = { O_RDONLY, O_WRONLY, O_RDWR };
-	int i = rnd(SLOTS), flags;
+	int i = rnd(SLOTS), flags, err;
+	char name[48];
 
 	flags = acc[rnd(3)] | (rnd(2) ? O_NONBLOCK : 0) | (rnd(2) ? O_DIRECT : 0);
 	if (slot[i] >= 0)
 		close(slot[i]);
-	slot[i] = open(RQ_DEVICE, flags);
-	check(slot[i] >= 0, "open", errno);
+	slot_seed[i] = !names[0] || rnd(2);
+	if (slot_seed[i]) {
+		slot[i] = open(RQ_DEVICE, flags);
+		check(slot[i] >= 0, "open", errno);
+		return;
+	}
+	/*
+	 * A named queue may be gone (ENOENT), removed between lookup and
+	 * open (ENXIO), or refuse O_DIRECT (EINVAL, but for "direct").
+	 */
+	snprintf(name, sizeof(name), "%s-%d", names, (int)rnd(NAMES));
+	slot[i] = q_open(name, flags);
+	err = slot[i] < 0 ? errno : 0;
+	check(!err || err == ENOENT || err == ENXIO || (err == EINVAL && (flags & O_DIRECT)),
+	      "open named", err);
+}
+
+/* Make, remove and set up named queues under the other processes. */
+static void do_queue(void)
+{
+	static const char * const semantics[] = { "stream", "packet", "direct", "bogus" };
+	char name[48], val[32];
+	int ret;
+
+	snprintf(name, sizeof(name), "%s-%d", names, (int)rnd(NAMES));
+	switch (rnd(6)) {
+	case 0:
+		ret = q_mkdir(name);
+		check(!ret || ret == EEXIST, "mkdir", ret);
+		break;
+	case 1:
+		ret = q_rmdir(name);
+		check(!ret || ret == ENOENT, "rmdir", ret);
+		break;
+	case 2:
+		ret = q_set(name, "semantics", semantics[rnd(ARRAY_SIZE(semantics))]);
+		check(!ret || ret == ENOENT || ret == EBUSY || ret == EINVAL, "semantics", ret);
+		break;
+	case 3:
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)rnd(70));
+		ret = q_set(name, rnd(2) ? "capacity" : "max_msg_size", val);
+		check(!ret || ret == ENOENT || ret == EBUSY || ret == EINVAL, "limit", ret);
+		break;
+	default:
+		/* Only root can open: the owner and mode go back and forth. */
+		if (rnd(2))
+			ret = q_set(name, "mode", rnd(2) ? "0600" : "0660");
+		else
+			ret = q_set(name, rnd(2) ? "uid" : "gid", rnd(2) ? "0" : "65534");
+		check(!ret || ret == ENOENT, "owner", ret);
+		break;
+	}
 }
 
 static void do_rw(bool writing)
@@ -206,15 +265,19 @@ static void do_ioctl(void)
 
 static void do_fcntl(void)
 {
-	int fd = rnd_slot(), fl, ret;
+
+	int i = rnd(SLOTS), fd = slot[i], fl, ret, flag;
 
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0) {
 		check(errno == EBADF, "fcntl", errno);
 		return;
 	}
-	ret = fcntl(fd, F_SETFL, fl ^ (rnd(2) ? O_DIRECT : O_NONBLOCK));
-	check(ret == 0, "fcntl", ret < 0 ? errno : 0);
+	flag = rnd(2) ? O_DIRECT : O_NONBLOCK;
+	ret = fcntl(fd, F_SETFL, fl ^ flag);
+	/* Only a "direct" queue takes O_DIRECT: /dev/rustqueue's is one. */
+	check(ret == 0 || (ret == -1 && errno == EINVAL && flag == O_DIRECT && !slot_seed[i]),
+	      "fcntl", ret < 0 ? errno : 0);
 }
 
 static void do_misc(void)
@@ -223,12 +286,16 @@ static void do_misc(void)
 	char val[32];
 
 	switch (rnd(4)) {
-	case 0:
+	case 0: {
+		int j = rnd(SLOTS);
+
 		if (slot[i] >= 0)
 			close(slot[i]);
-		slot[i] = dup(rnd_slot());
+		slot[i] = dup(slot[j]);
+		slot_seed[i] = slot_seed[j];
 		check(slot[i] >= 0 || errno == EBADF, "dup", slot[i] < 0 ? errno : 0);
 		break;
+	}
 	case 1:
 		ret = lseek(rnd_slot(), rnd(100), SEEK_SET);
 		check(ret == -1 && (errno == ESPIPE || errno == EBADF), "lseek",
@@ -259,10 +326,17 @@ static struct rq_limits saved;
 
 static void end_run(void)
 {
-	int err = rq_end(&saved);
+	int err = rq_end(&saved), i;
+	char name[48];
 
 	if (err)
 		ksft_print_msg("cannot empty the queue, restore its limits: %s\n", strerror(err));
+	for (i = 0; names[0] && i < NAMES; i++) {
+		snprintf(name, sizeof(name), "%s-%d", names, i);
+		err = q_rmdir(name);
+		if (err && err != ENOENT)
+			ksft_print_msg("cannot remove queue %s: %s\n", name, strerror(err));
+	}
 }
 
 static void on_alarm(int signo)
@@ -307,7 +381,10 @@ static int fuzz(int p, uint64_t seed, double end)
 			do_fcntl();
 			break;
 		default:
-			do_misc();
+			if (names[0] && rnd(3) == 0)
+				do_queue();
+			else
+				do_misc();
 			break;
 		}
 	}
@@ -355,6 +432,8 @@ int main(int argc, char **argv)
 				   strerror(errno));
 	/* The fuzzers change the limits: however the run ends, they are put back. */
 	atexit(end_run);
+	if (!access(RQ_CONFIGFS, F_OK))
+		snprintf(names, sizeof(names), "fz-%d", getpid());
 
 	page = sysconf(_SC_PAGESIZE);
 	counts = mmap(NULL, sizeof(*counts), PROT_READ | PROT_WRITE,
@@ -370,8 +449,9 @@ int main(int argc, char **argv)
 	mprotect(readonly, page, PROT_READ);
 	munmap(map + 2 * page, 2 * page);
 
-	ksft_print_msg("seed %llu (rerun with -s %llu), %d processes, %d s\n",
-		       (unsigned long long)seed, (unsigned long long)seed, procs, seconds);
+	ksft_print_msg("seed %llu (rerun with -s %llu), %d processes, %d s, %s\n",
+		       (unsigned long long)seed, (unsigned long long)seed, procs, seconds,
+		       names[0] ? "named queues too" : "no configfs: /dev/rustqueue only");
 	end = now() + seconds;
 	for (i = 0; i < procs; i++) {
 		pids[i] = fork();

@@ -2,13 +2,18 @@
 /*
  * Load test for /dev/rustqueue: writer and reader processes in every mode at
  * once (default and packet mode, blocking, O_NONBLOCK, poll()-driven, short
- * reads, writev()), with messages of random length that carry their writer,
- * a sequence number and a checksum.  Afterwards every message written must
- * have been read exactly once, each reader must have seen each writer's
- * messages in order, no payload may have changed, and the driver's counters
- * must agree with what the processes counted.
+ * reads, writev()), with messages of random length that carry their queue,
+ * writer, a sequence number and a checksum.  Afterwards every message
+ * written must have been read exactly once, from the queue it was written
+ * to, each reader must have seen each writer's messages in order, no payload
+ * may have changed, and each queue's counters must agree with what the
+ * processes counted.
  *
- * usage: rustqueue_stress [-w WRITERS] [-r READERS] [-t SECONDS]
+ * With -q QUEUES, the load runs on /dev/rustqueue and QUEUES - 1 named
+ * queues made for the run (semantics "direct"): writer and reader I use
+ * queue I % QUEUES.
+ *
+ * usage: rustqueue_stress [-q QUEUES] [-w WRITERS] [-r READERS] [-t SECONDS]
  *                         [-n MESSAGES_PER_WRITER] [-s SEED]
  */
 
@@ -26,15 +31,17 @@
 #include "rustqueue_util.h"
 
 #define MAX_PROCS	32
+#define MAX_QUEUES	8
 #define MAGIC		0x52514d53	/* "RQMS" */
 #define STOP_MAGIC	0x52515354	/* "RQST" */
 
 struct msg_hdr {
 	uint32_t magic;
+	uint32_t queue;		/* the index of the queue it was written to */
 	uint32_t writer;
 	uint32_t seq;
 	uint32_t len;		/* of the whole message */
-	uint32_t sum;		/* of writer, seq, len and the payload */
+	uint32_t sum;		/* of queue, writer, seq, len and the payload */
 };
 
 /* What the processes count, in memory they share with the parent. */
@@ -45,6 +52,7 @@ struct tally {
 	uint64_t read[MAX_PROCS];	/* messages, per reader */
 	uint64_t reordered[MAX_PROCS];
 	uint64_t corrupt[MAX_PROCS];
+	uint64_t crossed[MAX_PROCS];	/* messages from another queue, per reader */
 	uint64_t errors[MAX_PROCS];	/* unexpected errno, per process */
 };
 
@@ -53,6 +61,10 @@ static uint8_t *seen;		/* seen[writer * per_writer + seq]: times read */
 static uint64_t per_writer = 1 << 20;
 static int writers = 4, readers = 4;
 static unsigned int max_msg = RQ_MAX_MSG;
+/* Queue 0 is /dev/rustqueue, the others named queues made for the run. */
+static int queues = 1;
+static char queue_name[MAX_QUEUES][RQ_NAME_MAX + 1];
+static char queue_path[MAX_QUEUES][64];
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -66,7 +78,7 @@ static uint64_t rng_next(uint64_t *s)
 static uint32_t checksum(const struct msg_hdr *h, const uint8_t *payload, size_t n)
 {
 	uint32_t sum = 2166136261u;	/* FNV-1a */
-	uint32_t words[3] = { h->writer, h->seq, h->len };
+	uint32_t words[4] = { h->queue, h->writer, h->seq, h->len };
 	const uint8_t *w = (const uint8_t *)words;
 	size_t i;
 
@@ -109,7 +121,7 @@ static int writer(int w, uint64_t seed, double end)
 	ssize_t n;
 	size_t len, i;
 
-	fd = open(RQ_DEVICE, O_WRONLY | flags[mode]);
+	fd = open(queue_path[w % queues], O_WRONLY | flags[mode]);
 	if (fd < 0 || !buf)
 		return 1;
 	while (seq < per_writer && now() < end) {
@@ -130,6 +142,7 @@ static int writer(int w, uint64_t seed, double end)
 		/* Mostly short messages, now and then up to the limit. */
 		len = sizeof(*h) + (r % 4 ? (r >> 8) % 256 : (r >> 8) % (max_msg - sizeof(*h) + 1));
 		h->magic = MAGIC;
+		h->queue = w % queues;
 		h->writer = w;
 		h->seq = seq;
 		h->len = len;
@@ -177,6 +190,8 @@ static bool account(int r, const uint8_t *buf, size_t n, int64_t *last)
 		tally->corrupt[r]++;
 		return true;
 	}
+	if ((int)h->queue != r % queues || h->writer % queues != h->queue)
+		tally->crossed[r]++;
 	if ((int64_t)h->seq <= last[h->writer])
 		tally->reordered[r]++;
 	last[h->writer] = h->seq;
@@ -192,7 +207,7 @@ static ssize_t read_default(int r, uint8_t *buf, uint64_t *rng, bool poll_first)
 	ssize_t n;
 	int fd;
 
-	fd = open(RQ_DEVICE, O_RDONLY);
+	fd = open(queue_path[r % queues], O_RDONLY);
 	if (fd < 0)
 		return -1;
 	for (;;) {
@@ -241,7 +256,7 @@ static int reader(int r, uint64_t seed, double end)
 	if (!buf)
 		return 1;
 	if (mode < 2) {
-		fd = open(RQ_DEVICE, O_RDONLY | O_DIRECT | (mode ? O_NONBLOCK : 0));
+		fd = open(queue_path[r % queues], O_RDONLY | O_DIRECT | (mode ? O_NONBLOCK : 0));
 		if (fd < 0)
 			return 1;
 	}
@@ -272,10 +287,34 @@ static struct rq_limits saved;
 
 static void end_run(void)
 {
-	int err = rq_end(&saved);
+	int err = rq_end(&saved), q;
 
 	if (err)
 		ksft_print_msg("cannot empty the queue, restore its limits: %s\n", strerror(err));
+	for (q = 1; q < queues; q++)
+		if (queue_name[q][0] && q_rmdir(queue_name[q]))
+			ksft_print_msg("cannot remove queue %s\n", queue_name[q]);
+}
+
+/* Queues 1 to QUEUES - 1: named queues in "direct" semantics. */
+static void make_queues(void)
+{
+	int q, err;
+
+	snprintf(queue_path[0], sizeof(queue_path[0]), "%s", RQ_DEVICE);
+	for (q = 1; q < queues; q++) {
+		snprintf(queue_name[q], sizeof(queue_name[q]), "stress-%d-%d", getpid(), q);
+		err = q_mkdir(queue_name[q]);
+		if (err) {
+			queue_name[q][0] = '\0';
+			ksft_exit_fail_msg("mkdir " RQ_CONFIGFS "%s: %s\n",
+					   queue_name[q], strerror(err));
+		}
+		err = q_set(queue_name[q], "semantics", "direct");
+		if (err)
+			ksft_exit_fail_msg("%s semantics: %s\n", queue_name[q], strerror(err));
+		snprintf(queue_path[q], sizeof(queue_path[q]), "/dev/rustqueue-%s", queue_name[q]);
+	}
 }
 
 static pid_t spawn(int (*fn)(int, uint64_t, double), int idx, uint64_t seed, double end)
@@ -300,19 +339,24 @@ static int wait_all(pid_t *pids, int n)
 
 int main(int argc, char **argv)
 {
-	int seconds = 10, opt, i, fd;
+	int seconds = 10, opt, i, q, fd[MAX_QUEUES];
 	uint64_t seed = time(NULL), written = 0, bytes = 0, rejected = 0, read = 0;
-	uint64_t lost = 0, duplicated = 0, reordered = 0, corrupt = 0, errors = 0, k;
-	struct rustqueue_info before, after;
+	uint64_t lost = 0, duplicated = 0, reordered = 0, corrupt = 0, crossed = 0, errors = 0, k;
+	uint64_t q_written[MAX_QUEUES] = { 0 }, q_rejected[MAX_QUEUES] = { 0 };
+	struct rustqueue_info before[MAX_QUEUES], after[MAX_QUEUES];
+	int q_readers[MAX_QUEUES] = { 0 };
 	pid_t pids[2 * MAX_PROCS];
 	struct msg_hdr stop = { .magic = STOP_MAGIC };
 	const char *why;
 	double start, end;
-	bool counters_agree;
-	int bad;
+	bool counters_agree = true;
+	int bad = 0;
 
-	while ((opt = getopt(argc, argv, "w:r:t:n:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "q:w:r:t:n:s:")) != -1) {
 		switch (opt) {
+		case 'q':
+			queues = atoi(optarg);
+			break;
 		case 'w':
 			writers = atoi(optarg);
 			break;
@@ -329,28 +373,36 @@ int main(int argc, char **argv)
 			seed = strtoull(optarg, NULL, 0);
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-w WRITERS] [-r READERS] [-t SECONDS]\n"
+			fprintf(stderr, "usage: %s [-q QUEUES] [-w WRITERS] [-r READERS] [-t SECONDS]\n"
 				"       [-n MESSAGES_PER_WRITER] [-s SEED]\n", argv[0]);
 			return KSFT_FAIL;
 		}
 	}
 	if (writers < 1 || writers > MAX_PROCS || readers < 1 || readers > MAX_PROCS ||
-	    !per_writer || per_writer > UINT32_MAX)
-		ksft_exit_fail_msg("bad arguments\n");
+	    !per_writer || per_writer > UINT32_MAX || queues < 1 || queues > MAX_QUEUES ||
+	    writers < queues || readers < queues)
+		ksft_exit_fail_msg("bad arguments: at least a writer and a reader per queue\n");
 
 	ksft_print_header();
 	ksft_set_plan(1);
 	why = rq_cannot_run();
 	if (why)
 		ksft_exit_skip("%s\n", why);
-	fd = open(RQ_DEVICE, O_RDWR | O_DIRECT);
-	if (fd < 0 || rq_begin(&saved))
+	if (queues > 1 && access(RQ_CONFIGFS, F_OK))
+		ksft_exit_skip(RQ_CONFIGFS " not present: mount configfs for -q\n");
+	fd[0] = open(RQ_DEVICE, O_RDWR | O_DIRECT);
+	if (fd[0] < 0 || rq_begin(&saved))
 		ksft_exit_fail_msg("cannot open and reset " RQ_DEVICE ": %s\n", strerror(errno));
-	/* However the run ends, the queue is emptied and its limits put back. */
+	/* However the run ends, the queues are emptied or removed, the limits put back. */
 	atexit(end_run);
-	if (get_info(fd, &before))
-		ksft_exit_fail_msg("RUSTQUEUE_IOC_INFO: %s\n", strerror(errno));
-	max_msg = before.max_msg_size;
+	make_queues();
+	for (q = 0; q < queues; q++) {
+		if (q)
+			fd[q] = open(queue_path[q], O_RDWR | O_DIRECT);
+		if (fd[q] < 0 || get_info(fd[q], &before[q]))
+			ksft_exit_fail_msg("%s: %s\n", queue_path[q], strerror(errno));
+	}
+	max_msg = before[0].max_msg_size;
 
 	tally = mmap(NULL, sizeof(*tally), PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -359,8 +411,8 @@ int main(int argc, char **argv)
 	if (tally == MAP_FAILED || seen == MAP_FAILED)
 		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
 
-	ksft_print_msg("seed %llu, %d writers, %d readers, %d s\n",
-		       (unsigned long long)seed, writers, readers, seconds);
+	ksft_print_msg("seed %llu, %d queues, %d writers, %d readers, %d s\n",
+		       (unsigned long long)seed, queues, writers, readers, seconds);
 	/* A lost wakeup must fail the run, not hang it. */
 	alarm(seconds + 120);
 	start = now();
@@ -371,17 +423,22 @@ int main(int argc, char **argv)
 		pids[i] = spawn(writer, i, seed, end);
 	bad = wait_all(pids, writers);
 	/* Behind the last message of every writer: one stop per reader. */
-	for (i = 0; i < readers; i++)
-		if (write(fd, &stop, sizeof(stop)) != sizeof(stop))
+	for (i = 0; i < readers; i++) {
+		q_readers[i % queues]++;
+		if (write(fd[i % queues], &stop, sizeof(stop)) != sizeof(stop))
 			bad++;
+	}
 	bad += wait_all(pids + writers, readers);
-	if (get_info(fd, &after))
-		bad++;
+	for (q = 0; q < queues; q++)
+		if (get_info(fd[q], &after[q]))
+			bad++;
 
 	for (i = 0; i < writers; i++) {
 		written += tally->written[i];
 		bytes += tally->bytes_written[i];
 		rejected += tally->rejected[i];
+		q_written[i % queues] += tally->written[i];
+		q_rejected[i % queues] += tally->rejected[i];
 		for (k = 0; k < per_writer; k++) {
 			uint8_t times = seen[i * per_writer + k];
 
@@ -395,21 +452,29 @@ int main(int argc, char **argv)
 		read += tally->read[i];
 		reordered += tally->reordered[i];
 		corrupt += tally->corrupt[i];
+		crossed += tally->crossed[i];
 		errors += tally->errors[i];
 	}
-	counters_agree = after.enqueued - before.enqueued == written + readers &&
-			 after.dequeued - before.dequeued == written + readers &&
-			 after.rejected - before.rejected == rejected &&
-			 after.count == 0 && after.in_flight == 0 && after.bytes == 0;
-	if (!counters_agree)
-		ksft_print_msg("driver: +%llu enq +%llu deq +%llu rej, %u left, %u held, %llu B\n",
-			       (unsigned long long)(after.enqueued - before.enqueued),
-			       (unsigned long long)(after.dequeued - before.dequeued),
-			       (unsigned long long)(after.rejected - before.rejected),
-			       after.count, after.in_flight, (unsigned long long)after.bytes);
-	if (!counters_agree)
-		ksft_print_msg("processes: %llu written, %d stops, %llu rejected\n",
-			       (unsigned long long)written, readers, (unsigned long long)rejected);
+	/* Each queue's counters against what its own processes did. */
+	for (q = 0; q < queues; q++) {
+		const struct rustqueue_info *b = &before[q], *a = &after[q];
+		bool agree = a->enqueued - b->enqueued == q_written[q] + q_readers[q] &&
+			     a->dequeued - b->dequeued == q_written[q] + q_readers[q] &&
+			     a->rejected - b->rejected == q_rejected[q] &&
+			     a->count == 0 && a->in_flight == 0 && a->bytes == 0;
+
+		if (agree)
+			continue;
+		counters_agree = false;
+		ksft_print_msg("%s: +%llu enq +%llu deq +%llu rej, %u left, %u held, %llu B\n",
+			       queue_path[q], (unsigned long long)(a->enqueued - b->enqueued),
+			       (unsigned long long)(a->dequeued - b->dequeued),
+			       (unsigned long long)(a->rejected - b->rejected),
+			       a->count, a->in_flight, (unsigned long long)a->bytes);
+		ksft_print_msg("its processes: %llu written, %d stops, %llu rejected\n",
+			       (unsigned long long)q_written[q], q_readers[q],
+			       (unsigned long long)q_rejected[q]);
+	}
 	if (errors || bad)
 		ksft_print_msg("%llu unexpected results, %d processes failed\n",
 			       (unsigned long long)errors, bad);
@@ -418,14 +483,16 @@ int main(int argc, char **argv)
 	printf("stress: %llu messages (%llu bytes, %llu refused writes) in %.0f s, ",
 	       (unsigned long long)read, (unsigned long long)bytes, (unsigned long long)rejected,
 	       now() - start);
-	printf("%d writers, %d readers, seed %llu: ", writers, readers, (unsigned long long)seed);
-	printf("%llu lost, %llu duplicated, %llu reordered, %llu corrupt, counters %s\n",
+	printf("%d queues, %d writers, %d readers, seed %llu: ", queues, writers, readers,
+	       (unsigned long long)seed);
+	printf("%llu lost, %llu duplicated, %llu reordered, %llu corrupt, %llu crossed, counters %s\n",
 	       (unsigned long long)lost, (unsigned long long)duplicated,
 	       (unsigned long long)reordered, (unsigned long long)corrupt,
-	       counters_agree ? "agree" : "DISAGREE");
-	close(fd);
-	ksft_test_result(!lost && !duplicated && !reordered && !corrupt && !errors && !bad &&
-			 counters_agree && read == written && written > 0,
-			 "every message read exactly once, in order, unchanged\n");
+	       (unsigned long long)crossed, counters_agree ? "agree" : "DISAGREE");
+	for (q = 0; q < queues; q++)
+		close(fd[q]);
+	ksft_test_result(!lost && !duplicated && !reordered && !corrupt && !crossed && !errors &&
+			 !bad && counters_agree && read == written && written > 0,
+			 "every message read exactly once, in order, unchanged, from its queue\n");
 	ksft_finished();
 }

@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -88,6 +89,87 @@ static inline long long sysfs_get(const char *name)
 	if (read_file(path, buf, sizeof(buf)) <= 0)
 		return -1;
 	return strtoll(buf, NULL, 10);
+}
+
+/*
+ * Named queues: mkdir RQ_CONFIGFS NAME makes /dev/rustqueue-NAME, with its
+ * settings in RQ_CONFIGFS NAME/ and its counters in RQ_CLASS rustqueue-NAME/.
+ */
+#define RQ_CONFIGFS	"/sys/kernel/config/rustqueue/"
+#define RQ_CLASS	"/sys/class/rustqueue/"
+#define RQ_MAX_QUEUES	256
+#define RQ_NAME_MAX	32
+
+/* The paths of queue NAME: its directory, node and sysfs directory. */
+static inline void rq_path(char *buf, size_t size, const char *prefix, const char *name,
+		    const char *attr)
+{
+	snprintf(buf, size, "%s%s%s%s", prefix, name, attr ? "/" : "", attr ?: "");
+}
+
+static inline int q_mkdir(const char *name)
+{
+	char path[128];
+
+	rq_path(path, sizeof(path), RQ_CONFIGFS, name, NULL);
+	return mkdir(path, 0755) ? errno : 0;
+}
+
+static inline int q_rmdir(const char *name)
+{
+	char path[128];
+
+	rq_path(path, sizeof(path), RQ_CONFIGFS, name, NULL);
+	return rmdir(path) ? errno : 0;
+}
+
+/* Write VALUE to configfs attribute ATTR of NAME; returns 0 or the errno. */
+static inline int q_set(const char *name, const char *attr, const char *value)
+{
+	char path[128];
+
+	rq_path(path, sizeof(path), RQ_CONFIGFS, name, attr);
+	return write_file(path, value);
+}
+
+/* The configfs attribute ATTR of NAME as a string, "" when unreadable. */
+static inline const char *q_get(const char *name, const char *attr)
+{
+	static char buf[64];
+	char path[128];
+
+	rq_path(path, sizeof(path), RQ_CONFIGFS, name, attr);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+/* The sysfs counter ATTR of NAME, -1 when unreadable. */
+static inline long long q_counter(const char *name, const char *attr)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), RQ_CLASS "rustqueue-%s/%s", name, attr);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
+static inline int q_open(const char *name, int flags)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/dev/rustqueue-%s", name);
+	return open(path, flags);
+}
+
+static inline int q_stat(const char *name, struct stat *st)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/dev/rustqueue-%s", name);
+	return stat(path, st) ? errno : 0;
 }
 
 /* RUSTQUEUE_IOC_INFO into a buffer full of ones, so every field is checked. */
