@@ -14,6 +14,9 @@ TRANSPORTS = ["rustqueue", "pipe", "mqueue", "sysv", "seqpacket", "floor"]
 SIZES = [16, 64, 256, 1024, 4096]
 MEMORY = ["rustqueue", "mqueue", "sysv"]
 CONTENTION = (4, 4, 64)
+# rq-bench -q: these transports, one queue and this many side by side.
+QUEUE_TRANSPORTS = ["rustqueue", "pipe"]
+QUEUES, QUEUE_SIZE = 2, 64
 
 
 def fail(msg):
@@ -21,7 +24,7 @@ def fail(msg):
 
 
 def parse(path):
-    results, memory, info = {}, {}, {}
+    results, memory, queues, info = {}, {}, {}, {}
     with open(path) as f:
         for line in f:
             field = line.rstrip("\n").split("\t")
@@ -32,6 +35,13 @@ def parse(path):
                     fail("bad measurement: " + line.strip())
                 results[(name, w, r, size)] = dict(rate=rate, mb=mb, lo=lo, hi=hi,
                                                    n=int(field[9]), reps=int(field[10]))
+            elif field[0] == "queues" and len(field) == 10:
+                name, nq, size = field[1], int(field[2]), int(field[3])
+                rate, mb, lo, hi = (float(x) for x in field[4:8])
+                if rate <= 0 or lo <= 0 or hi < lo:
+                    fail("bad measurement: " + line.strip())
+                queues[(name, nq, size)] = dict(rate=rate, mb=mb, lo=lo, hi=hi,
+                                                n=int(field[8]), reps=int(field[9]))
             elif field[0] == "memory" and len(field) == 6:
                 memory[field[1]] = dict(count=int(field[2]), size=int(field[3]),
                                         slab=int(field[4]), per_msg=float(field[5]))
@@ -46,7 +56,12 @@ def parse(path):
         fail("no measurement for %s" % ", ".join("%s %dx%d %d B" % k for k in missing))
     if sorted(memory) != sorted(MEMORY):
         fail("memory figures for %s, not %s" % (sorted(memory), MEMORY))
-    return results, memory, info
+    want = [(t, nq, QUEUE_SIZE) for t in QUEUE_TRANSPORTS for nq in (1, QUEUES)]
+    missing = [k for k in want if k not in queues]
+    if missing:
+        fail("no measurement for %s" % ", ".join("%d %s queues at %d B" % (k[1], k[0], k[2])
+                                                 for k in missing))
+    return results, memory, queues, info
 
 
 def rate(v):
@@ -79,7 +94,23 @@ def mb_table(res, w, r, sizes):
     return lines
 
 
-def goals(res, memory):
+def scaling(queues, t):
+    return queues[(t, QUEUES, QUEUE_SIZE)]["rate"] / queues[(t, 1, QUEUE_SIZE)]["rate"]
+
+
+def queue_table(queues):
+    lines = ["| transport | 1 queue | %d queues | %d queues / 1 |" % (QUEUES, QUEUES),
+             "|---|---:|---:|---:|"]
+    for t in QUEUE_TRANSPORTS:
+        one, many = queues[(t, 1, QUEUE_SIZE)], queues[(t, QUEUES, QUEUE_SIZE)]
+        lines.append("| %s | %s (%.0f%%) | %s (%.0f%%) | %.2f |"
+                     % (t, rate(one["rate"]), (one["hi"] - one["lo"]) / one["rate"] * 100,
+                        rate(many["rate"]), (many["hi"] - many["lo"]) / many["rate"] * 100,
+                        scaling(queues, t)))
+    return lines
+
+
+def goals(res, memory, queues):
     rq = lambda s: res[("rustqueue", 1, 1, s)]["rate"]
     other = lambda t, s: res[(t, 1, 1, s)]["rate"]
     over = memory["rustqueue"]["per_msg"] - memory["rustqueue"]["size"]
@@ -98,22 +129,27 @@ def goals(res, memory):
         lines.append("| %s | %.2f | %s | %s |" % (name, val, target, "yes" if ok else "**no**"))
     lines.append("| rustqueue bytes per 64-byte message beyond its payload | %.1f | <= 64 | %s |"
                  % (over, "yes" if over <= 64 else "**no**"))
+    many = scaling(queues, "rustqueue")
+    lines.append("| rustqueue, %d queues / 1 queue at %d bytes | %.2f | >= 1.80 | %s |"
+                 % (QUEUES, QUEUE_SIZE, many, "yes" if many >= 1.8 else "**no**"))
     return lines
 
 
 def main():
     if len(sys.argv) != 3:
         fail("usage: report.py RAW OUTDIR")
-    res, memory, info = parse(sys.argv[1])
+    res, memory, queues, info = parse(sys.argv[1])
     out = sys.argv[2]
     with open(out + "/results.tsv", "w") as f:
         for (t, w, r, s), v in sorted(res.items(), key=lambda kv: (kv[0][1], TRANSPORTS.index(kv[0][0]), kv[0][3])):
-            f.write("%s\t%d\t%d\t%d\t%.0f\t%.2f\n" % (t, w, r, s, v["rate"], v["mb"]))
+            f.write("%s\t1\t%d\t%d\t%d\tsplit\t%.0f\t%.2f\n" % (t, w, r, s, v["rate"], v["mb"]))
+        for (t, nq, s), v in sorted(queues.items(), key=lambda kv: (QUEUE_TRANSPORTS.index(kv[0][0]), kv[0][1])):
+            f.write("%s\t%d\t1\t1\t%d\tpaired\t%.0f\t%.2f\n" % (t, nq, s, v["rate"], v["mb"]))
     with open(out + "/chart.dat", "w") as f:
         f.write("# size " + " ".join(TRANSPORTS) + "\n")
         for s in SIZES:
             f.write("%d %s\n" % (s, " ".join("%.0f" % res[(t, 1, 1, s)]["rate"] for t in TRANSPORTS)))
-    reps = {v["reps"] for v in res.values()}
+    reps = {v["reps"] for v in list(res.values()) + list(queues.values())}
     md = [
         "Kernel %s, %s CPUs (QEMU, software emulation); the median of %s repetitions, "
         "the spread (highest minus lowest rate, over the median) in parentheses, and in bold "
@@ -132,6 +168,12 @@ def main():
         "",
     ] + mb_table(res, 1, 1, SIZES) + [
         "",
+        "Queues side by side, %d bytes: messages per second of all queues together, each queue "
+        "(a named rustqueue queue in packet semantics, or a packet pipe) with one writer and one "
+        "reader that both run on the queue's own CPU:" % QUEUE_SIZE,
+        "",
+    ] + queue_table(queues) + [
+        "",
         "Kernel memory per queued 64-byte message (slab, /proc/meminfo, %d messages queued):"
         % memory["rustqueue"]["count"],
         "",
@@ -142,7 +184,7 @@ def main():
         "",
         "Goals:",
         "",
-    ] + goals(res, memory)
+    ] + goals(res, memory, queues)
     with open(out + "/table.md", "w") as f:
         f.write("\n".join(md) + "\n")
     print("\n".join(md))

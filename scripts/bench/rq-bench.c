@@ -21,8 +21,18 @@
  *               /dev/null and one read() of SIZE bytes from /dev/zero, in
  *               W processes (what the system calls and copies alone cost)
  *
+ * With -q Q instead, queues side by side: Q queues (named rustqueue queues
+ * made in configfs, in packet semantics, capacity 16; or Q pipes as
+ * above), each with one writer and one reader, against one such queue.
+ * Queue k's writer and reader both run on CPU k (modulo the CPUs), so that
+ * each queue has a CPU to itself and the queues share nothing but the
+ * kernel: with two CPUs, two queues move twice the messages of one unless
+ * something in the kernel is shared between them.
+ *
  * Output, one line per measurement (tab separated):
  *   result TRANSPORT W R SIZE MSGS_PER_S MB_PER_S MIN_MSGS_PER_S MAX_MSGS_PER_S N REPS
+ * with -q, for the queues of each transport, all of them together:
+ *   queues TRANSPORT QUEUES SIZE MSGS_PER_S MB_PER_S MIN_MSGS_PER_S MAX_MSGS_PER_S N REPS
  * and with -m, the kernel memory a queue holds per queued message, from the
  * "Slab:" line of /proc/meminfo before and after filling it:
  *   memory TRANSPORT MESSAGES SIZE SLAB_BYTES BYTES_PER_MSG
@@ -43,18 +53,21 @@
 #include <sys/msg.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define DEV		"/dev/rustqueue"
 #define SYSFS		"/sys/class/misc/rustqueue/"
+#define CONFIGFS	"/sys/kernel/config/rustqueue/"
 #define MQ_NAME		"/rq-bench"
 #define DEPTH		16
 #define MAX_SIZE	4096
 #define MAX_PROCS	16
 #define MAX_REPS	64
 #define MAX_TRANSPORTS	6
+#define MAX_QUEUES	8
 
 static void die(const char *fmt, ...)
 {
@@ -91,6 +104,7 @@ static double now(void)
 /* One channel between the processes, set up before they are forked. */
 struct chan {
 	int rfd, wfd;		/* pipe, seqpacket, floor (/dev/zero, /dev/null) */
+	int k;			/* -q: the queue's number */
 	mqd_t mq;
 	int msqid;
 	size_t size;
@@ -160,6 +174,58 @@ static void fd_teardown(struct chan *c)
 
 static void nothing(struct chan *c)
 {
+}
+
+/* -q: queue k is "rq-bench-k", made afresh for every run. */
+static void named_path(char *buf, size_t size, int k, const char *prefix, const char *attr)
+{
+	snprintf(buf, size, "%srq-bench-%d%s", prefix, k, attr);
+}
+
+static void named_setup(struct chan *c, size_t size)
+{
+	char path[128];
+
+	named_path(path, sizeof(path), c->k, CONFIGFS, "");
+	if (mkdir(path, 0755))
+		die("mkdir %s (is configfs mounted?)", path);
+	named_path(path, sizeof(path), c->k, CONFIGFS, "/semantics");
+	write_str(path, "packet");
+	named_path(path, sizeof(path), c->k, CONFIGFS, "/capacity");
+	write_str(path, "16");
+	c->rfd = c->wfd = -1;
+}
+
+static int named_open(struct chan *c, int flags)
+{
+	char path[128];
+	int fd;
+
+	named_path(path, sizeof(path), c->k, "/dev/rustqueue-", "");
+	fd = open(path, flags);
+	if (fd < 0)
+		die("open %s", path);
+	return fd;
+}
+
+static void named_open_writer(struct chan *c)
+{
+	c->wfd = named_open(c, O_WRONLY);
+}
+
+static void named_open_reader(struct chan *c)
+{
+	c->rfd = named_open(c, O_RDONLY);
+}
+
+static void named_teardown(struct chan *c)
+{
+	char path[128];
+
+	fd_teardown(c);
+	named_path(path, sizeof(path), c->k, CONFIGFS, "");
+	if (rmdir(path))
+		die("rmdir %s", path);
 }
 
 static void pipe_setup(struct chan *c, size_t size)
@@ -265,6 +331,13 @@ static const struct transport transports[MAX_TRANSPORTS] = {
 	{ "floor", floor_setup, nothing, nothing, floor_send, NULL, fd_teardown },
 };
 
+/* -q: the transports whose queues run side by side. */
+static const struct transport queue_transports[] = {
+	{ "rustqueue", named_setup, named_open_writer, named_open_reader, fd_send, fd_recv,
+	  named_teardown },
+	{ "pipe", pipe_setup, nothing, nothing, fd_send, fd_recv, fd_teardown },
+};
+
 /* Shared by all processes of a run. */
 struct shared {
 	long claimed;		/* messages readers have claimed */
@@ -302,14 +375,58 @@ static void child_wait(int ready, int go)
 		die("go pipe");
 }
 
+/*
+ * fork() one process of a run: true in the child, which closes the
+ * parent's ends of the pipes; the parent counts it in @procs.
+ */
+static bool fork_child(int ready[2], int go[2], int *procs)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork");
+	if (pid) {
+		(*procs)++;
+		return false;
+	}
+	close(ready[0]);
+	close(go[1]);
+	return true;
+}
+
+/*
+ * Let the @procs children go at once, when each has said on @ready that it
+ * is ready, and reap them; returns the seconds from the start until the
+ * last one exited, or -1 when one failed.
+ */
+static double start_and_reap(int ready[2], int go[2], int procs)
+{
+	bool failed = false;
+	int i, status;
+	double t0;
+	char byte;
+
+	close(ready[1]);
+	close(go[0]);
+	for (i = 0; i < procs; i++)
+		if (read(ready[0], &byte, 1) != 1)
+			failed = true;
+	t0 = now();
+	close(go[1]);
+	while (procs--) {
+		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+			failed = true;
+	}
+	close(ready[0]);
+	return failed ? -1 : now() - t0;
+}
+
 /* Time @n messages from @w writers to @r readers; returns messages/s. */
 static double run_once(const struct transport *t, size_t size, int w, int r, long n)
 {
-	int ready[2], go[2], procs = 0, i, status;
+	int ready[2], go[2], procs = 0, i;
 	struct chan c = { .size = size, .rfd = -1, .wfd = -1 };
-	double t0, t1;
-	bool failed = false;
-	char byte;
+	double secs;
 
 	if (!t->recv)
 		r = 0;
@@ -319,19 +436,11 @@ static double run_once(const struct transport *t, size_t size, int w, int r, lon
 		die("pipe");
 	for (i = 0; i < w + r; i++) {
 		bool writer = i < w;
-		pid_t pid = fork();
-
-		if (pid < 0)
-			die("fork");
-		if (pid) {
-			procs++;
-			continue;
-		}
 		static struct sysv_msg m;
 		long k, share;
 
-		close(ready[0]);
-		close(go[1]);
+		if (!fork_child(ready, go, &procs))
+			continue;
 		memset(m.text, 'a' + i, sizeof(m.text));
 		pin(writer ? i : i - w + 1);
 		if (writer) {
@@ -348,24 +457,63 @@ static double run_once(const struct transport *t, size_t size, int w, int r, lon
 		}
 		_exit(0);
 	}
-	close(ready[1]);
-	close(go[0]);
-	for (i = 0; i < procs; i++)
-		if (read(ready[0], &byte, 1) != 1)
-			failed = true;
-	t0 = now();
-	close(go[1]);
-	while (procs--) {
-		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
-			failed = true;
-	}
-	t1 = now();
-	close(ready[0]);
+	secs = start_and_reap(ready, go, procs);
 	t->teardown(&c);
 	errno = 0;
-	if (failed)
+	if (secs < 0)
 		die("%s: a process failed", t->name);
-	return n / (t1 - t0);
+	return n / secs;
+}
+
+/*
+ * -q: time @nq queues of @t side by side, @n messages through each, queue
+ * k's writer and reader on CPU k; returns the messages/s of all together.
+ */
+static double run_queues(const struct transport *t, size_t size, int nq, long n)
+{
+	int ready[2], go[2], procs = 0, i, k;
+	struct chan c[MAX_QUEUES];
+	double secs;
+
+	for (k = 0; k < nq; k++) {
+		c[k] = (struct chan){ .size = size, .rfd = -1, .wfd = -1, .k = k };
+		t->setup(&c[k], size);
+	}
+	if (pipe(ready) || pipe(go))
+		die("pipe");
+	for (i = 0; i < 2 * nq; i++) {
+		static struct sysv_msg m;
+		struct chan *q = &c[i / 2];
+		long j;
+
+		if (!fork_child(ready, go, &procs))
+			continue;
+		memset(m.text, 'a' + i / 2, sizeof(m.text));
+		pin(i / 2);
+		if (i % 2 == 0) {
+			t->open_writer(q);
+			child_wait(ready[1], go[0]);
+			for (j = 0; j < n; j++)
+				t->send(q, &m);
+		} else {
+			t->open_reader(q);
+			child_wait(ready[1], go[0]);
+			for (j = 0; j < n; j++) {
+				t->recv(q, &m);
+				/* Every message is its own queue's. */
+				if (m.text[0] != 'a' + i / 2)
+					_exit(1);
+			}
+		}
+		_exit(0);
+	}
+	secs = start_and_reap(ready, go, procs);
+	for (k = 0; k < nq; k++)
+		t->teardown(&c[k]);
+	errno = 0;
+	if (secs < 0)
+		die("%s: a process failed with %d queues", t->name, nq);
+	return nq * n / secs;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -373,6 +521,12 @@ static int cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return (x > y) - (x < y);
+}
+
+static double median_of(double *rate, int reps)
+{
+	qsort(rate, reps, sizeof(rate[0]), cmp_double);
+	return reps % 2 ? rate[reps / 2] : (rate[reps / 2 - 1] + rate[reps / 2]) / 2;
 }
 
 /*
@@ -398,13 +552,45 @@ static void measure(const struct transport **t, int nt, size_t size, int w, int 
 		for (k = 0; k < nt; k++)
 			rate[k][i] = run_once(t[k], size, w, r, n[k]);
 	for (k = 0; k < nt; k++) {
-		qsort(rate[k], reps, sizeof(rate[k][0]), cmp_double);
-		median = reps % 2 ? rate[k][reps / 2] :
-			(rate[k][reps / 2 - 1] + rate[k][reps / 2]) / 2;
+		median = median_of(rate[k], reps);
 		printf("result\t%s\t%d\t%d\t%zu\t%.0f\t%.2f\t%.0f\t%.0f\t%ld\t%d\n",
 		       t[k]->name, w, r, size, median, median * size / 1e6, rate[k][0],
 		       rate[k][reps - 1], n[k], reps);
 	}
+	fflush(stdout);
+}
+
+/*
+ * -q: one queue, then @nq side by side, of every transport at one size;
+ * the repetitions take turns as in measure().  Each queue carries as many
+ * messages as one queue does in about @seconds.
+ */
+static void measure_queues(int nq, size_t size, int reps, double seconds, long pilot)
+{
+	enum { NT = sizeof(queue_transports) / sizeof(queue_transports[0]) };
+	static double rate[NT][2][MAX_REPS];
+	const int counts[2] = { 1, nq };
+	long n[NT];
+	double median;
+	int i, k, q;
+
+	for (k = 0; k < NT; k++) {
+		n[k] = run_queues(&queue_transports[k], size, 1, pilot) * seconds;
+		if (n[k] < pilot)
+			n[k] = pilot;
+	}
+	for (i = 0; i < reps; i++)
+		for (k = 0; k < NT; k++)
+			for (q = 0; q < 2; q++)
+				rate[k][q][i] = run_queues(&queue_transports[k], size, counts[q], n[k]);
+	for (k = 0; k < NT; k++)
+		for (q = 0; q < 2; q++) {
+			median = median_of(rate[k][q], reps);
+			printf("queues\t%s\t%d\t%zu\t%.0f\t%.2f\t%.0f\t%.0f\t%ld\t%d\n",
+			       queue_transports[k].name, counts[q], size, median,
+			       median * size / 1e6, rate[k][q][0], rate[k][q][reps - 1],
+			       n[k], reps);
+		}
 	fflush(stdout);
 }
 
@@ -499,14 +685,16 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: rq-bench [-t TRANSPORT[,...]] [-s SIZE[,...]] [-w W] [-r R]\n"
-		"                [-n REPS] [-T SECONDS] [-p PILOT] [-m COUNT]\n"
+		"                [-n REPS] [-T SECONDS] [-p PILOT] [-m COUNT | -q QUEUES]\n"
 		"  -t  transports (default all): rustqueue,pipe,mqueue,sysv,seqpacket,floor\n"
 		"  -s  message sizes in bytes, at most %d (default 16,64,256,1024,4096)\n"
 		"  -w, -r  writer and reader processes (default 1 and 1, at most %d in all)\n"
 		"  -n  repetitions (default 5), -T seconds each (default 0.4)\n"
 		"  -p  messages of the calibration run (default 2000)\n"
-		"  -m  instead: memory of COUNT queued 64-byte messages (rustqueue, mqueue, sysv)\n",
-		MAX_SIZE, MAX_PROCS);
+		"  -m  instead: memory of COUNT queued 64-byte messages (rustqueue, mqueue, sysv)\n"
+		"  -q  instead: QUEUES named rustqueue queues and pipes side by side, one\n"
+		"      writer and one reader each, against one (2 to %d; -s sizes, -n, -T, -p)\n",
+		MAX_SIZE, MAX_PROCS, MAX_QUEUES);
 	exit(2);
 }
 
@@ -517,12 +705,12 @@ int main(int argc, char **argv)
 	const struct transport *chosen[MAX_TRANSPORTS];
 	int w = 1, r = 1, reps = 5, nt = 0, opt;
 	double seconds = 0.4;
-	long pilot = 2000, mem = 0;
+	long pilot = 2000, mem = 0, queues = 0;
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
 	char *tok, *s;
 	size_t i;
 
-	while ((opt = getopt(argc, argv, "t:s:w:r:n:T:p:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:s:w:r:n:T:p:m:q:")) != -1) {
 		switch (opt) {
 		case 't': tlist = optarg; break;
 		case 's': slist = optarg; break;
@@ -532,6 +720,7 @@ int main(int argc, char **argv)
 		case 'T': seconds = atof(optarg); break;
 		case 'p': pilot = atol(optarg); break;
 		case 'm': mem = atol(optarg); break;
+		case 'q': queues = atol(optarg); break;
 		default: usage();
 		}
 	}
@@ -541,7 +730,8 @@ int main(int argc, char **argv)
 	if (!tlist || !slist)
 		die("strdup");
 	if (w < 1 || r < 1 || w + r > MAX_PROCS || reps < 1 || reps > MAX_REPS ||
-	    seconds <= 0 || pilot < 1 || mem < 0 || optind != argc)
+	    seconds <= 0 || pilot < 1 || mem < 0 || optind != argc ||
+	    (queues && (queues < 2 || queues > MAX_QUEUES || mem)))
 		usage();
 	/* A queue of @mem messages is over the default mqueue byte limit. */
 	setrlimit(RLIMIT_MSGQUEUE, &unlimited);
@@ -556,6 +746,16 @@ int main(int argc, char **argv)
 			if (strcmp(tok, "rustqueue") && strcmp(tok, "mqueue") && strcmp(tok, "sysv"))
 				usage();
 			memory(tok, mem, 64);
+		}
+		return 0;
+	}
+	if (queues) {
+		for (tok = strtok_r(slist, ",", &s); tok; tok = strtok_r(NULL, ",", &s)) {
+			long size = atol(tok);
+
+			if (size < 1 || size > MAX_SIZE)
+				usage();
+			measure_queues(queues, size, reps, seconds, pilot);
 		}
 		return 0;
 	}

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # The benchmark's guest job (scripts/rq bench): rq-bench over every transport
-# in one boot, so that the ratios share the machine's state. "rq_bench=quick"
-# on the kernel command line makes each measurement a single short run.
+# and over queues side by side in one boot, so that the ratios share the
+# machine's state. "rq_bench=quick" on the kernel command line makes each
+# measurement a single short run.
 set -e
 cd /lib/modules
 insmod rustqueue.ko
@@ -27,5 +28,8 @@ rq-bench -m "$mem" -t rustqueue,mqueue,sysv
 rq-bench $opts
 # shellcheck disable=SC2086
 rq-bench $opts -w 4 -r 4 -s 64
+# Two named queues side by side against one, each queue on its own CPU.
+# shellcheck disable=SC2086
+rq-bench $opts -q 2 -s 64
 echo "RQ-BENCH-END"
 rmmod rustqueue

@@ -178,6 +178,24 @@ done
 [ "$cycles" -eq 5 ]
 result load_unload_cycles_with_messages_queued $? "$cycles cycles"
 
+# A copy of a named queue's node outlives the module: after a reload, it
+# opens no queue of the new load (each load numbers from a random start).
+cfs=/sys/kernel/config/rustqueue
+seen=none
+if insmod /lib/modules/rustqueue.ko && mkdir $cfs/reload; then
+	old=$(stat -c '%t %T' /dev/rustqueue-reload)
+	mknod /tmp/rq-reload c $((0x${old% *})) $((0x${old#* }))
+	rmdir $cfs/reload
+	rmmod rustqueue
+	insmod /lib/modules/rustqueue.ko && mkdir $cfs/reload &&
+		seen="$old, then $(stat -c '%t %T' /dev/rustqueue-reload): $(cat /tmp/rq-reload 2>&1)"
+	rmdir $cfs/reload
+	rmmod rustqueue
+	rm -f /tmp/rq-reload
+fi
+case "$seen" in *'No such device or address') true ;; *) false ;; esac
+result stale_node_after_reload_opens_nothing $? "$seen"
+
 if [ -e $kmemleak ]; then
 	# kmemleak reports objects older than 5 s that nothing points to.
 	sleep 6

@@ -90,6 +90,7 @@
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/poll.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -117,9 +118,11 @@
 #define RUSTQUEUE_MAX_QUEUES		256
 #define RUSTQUEUE_NAME_MAX		32
 /*
- * Their minor numbers, taken in turn: a removed queue's number comes back
- * only after a million more mkdirs, so that a node left over from it does
- * not open the next queue.
+ * Their minor numbers, taken in turn from a random start: a number given
+ * up (by rmdir, or by a change of owner or mode, which moves the node to a
+ * new number) comes back only after a million more, and a reload of the
+ * module does not start again at the same number, so that a node left
+ * over from an old queue does not open a new one.
  */
 #define RUSTQUEUE_MINORS		(MINORMASK + 1)
 
@@ -529,6 +532,8 @@ static int rustqueue_seed_open(struct inode *inode, struct file *file)
 
 /* Minor number to named queue; the entry holds no reference of its own. */
 static DEFINE_XARRAY_ALLOC(rustqueue_queues);
+/* The minor number tried first by the next mkdir or change of owner. */
+static u32 rustqueue_next_minor;
 
 /* /dev/rustqueue-NAME: the queue of the node's minor, unless it was removed. */
 static int rustqueue_node_open(struct inode *inode, struct file *file)
@@ -1264,10 +1269,10 @@ struct rustqueue_cfg {
 	struct config_item item;
 	/* The creator's reference, put when the item is released. */
 	struct rustqueue *q;
-	u32 minor;
 	/* Serialises the changes of owner and mode, which replace the node. */
 	struct mutex lock;
 	/* Protected by @lock. */
+	u32 minor;
 	struct rustqueue_node *node;
 	kuid_t uid;
 	kgid_t gid;
@@ -1299,9 +1304,12 @@ static bool rustqueue_name_valid(const char *name)
 
 /*
  * Give the node of @cfg a new owner, group or mode (NULL: keep that one) by
- * registering it again.  If that fails the old node comes back; if that
- * fails too, the queue has no node until the next write of uid, gid or
- * mode registers one.
+ * registering it again, with a new minor number: whatever still refers to
+ * the old node (a copy made with mknod, an O_PATH descriptor, a bind mount)
+ * then opens nothing, as after rmdir, and the new owner and mode are the
+ * only way in.  Files already open keep working.  If the new node cannot
+ * be registered, the old one comes back; if that fails too, the queue has
+ * no node until the next write of uid, gid or mode registers one.
  */
 static int rustqueue_cfg_set_node(struct rustqueue_cfg *cfg, const kuid_t *uid,
 				  const kgid_t *gid, const umode_t *mode)
@@ -1310,6 +1318,7 @@ static int rustqueue_cfg_set_node(struct rustqueue_cfg *cfg, const kuid_t *uid,
 	kuid_t new_uid;
 	kgid_t new_gid;
 	umode_t new_mode;
+	u32 minor;
 	int ret;
 
 	guard(mutex)(&cfg->lock);
@@ -1320,19 +1329,29 @@ static int rustqueue_cfg_set_node(struct rustqueue_cfg *cfg, const kuid_t *uid,
 	    new_mode == cfg->mode && cfg->node)
 		return 0;
 	/* Allocate first: only device_add() can fail once the old node is gone. */
-	node = rustqueue_node_alloc(cfg->q, cfg->minor, new_uid, new_gid, new_mode);
-	if (!node)
+	ret = xa_alloc_cyclic(&rustqueue_queues, &minor, cfg->q,
+			      XA_LIMIT(0, RUSTQUEUE_MINORS - 1), &rustqueue_next_minor,
+			      GFP_KERNEL);
+	if (ret < 0)
+		return ret;
+	node = rustqueue_node_alloc(cfg->q, minor, new_uid, new_gid, new_mode);
+	if (!node) {
+		xa_erase(&rustqueue_queues, minor);
 		return -ENOMEM;
+	}
 	if (cfg->node)
 		device_unregister(&cfg->node->dev);
 	ret = device_add(&node->dev);
 	if (ret) {
 		put_device(&node->dev);
+		xa_erase(&rustqueue_queues, minor);
 		cfg->node = rustqueue_node_add(cfg->q, cfg->minor, cfg->uid, cfg->gid, cfg->mode);
 		if (IS_ERR(cfg->node))
 			cfg->node = NULL;
 		return ret;
 	}
+	xa_erase(&rustqueue_queues, cfg->minor);
+	cfg->minor = minor;
 	cfg->node = node;
 	cfg->uid = new_uid;
 	cfg->gid = new_gid;
@@ -1391,6 +1410,12 @@ static ssize_t rustqueue_cfg_semantics_store(struct config_item *item, const cha
 }
 CONFIGFS_ATTR(rustqueue_cfg_, semantics);
 
+/*
+ * The IDs are those of the caller's user namespace: configfs hands a store
+ * no file whose opener's credentials could be used instead.  The files are
+ * 0644 and owned by the initial namespace's root, so only a writer with
+ * that root's rights gets here.
+ */
 static ssize_t rustqueue_cfg_uid_show(struct config_item *item, char *page)
 {
 	struct rustqueue_cfg *cfg = to_rustqueue_cfg(item);
@@ -1484,9 +1509,6 @@ static const struct config_item_type rustqueue_cfg_type = {
 	.ct_attrs	= rustqueue_cfg_attrs,
 	.ct_owner	= THIS_MODULE,
 };
-
-/* The minor number the next mkdir tries first. */
-static u32 rustqueue_next_minor;
 
 /* mkdir: a queue in stream semantics, its node 0600 root:root. */
 static struct config_item *rustqueue_cfg_make_item(struct config_group *group, const char *name)
@@ -1585,10 +1607,12 @@ static int __init rustqueue_init(void)
 	ret = class_register(&rustqueue_class);
 	if (ret)
 		goto out_put_seed;
+	rustqueue_next_minor = get_random_u32_below(RUSTQUEUE_MINORS);
 	ret = alloc_chrdev_region(&rustqueue_devt, 0, RUSTQUEUE_MINORS, KBUILD_MODNAME);
 	if (ret)
 		goto out_unregister_class;
 	cdev_init(&rustqueue_cdev, &rustqueue_node_fops);
+	rustqueue_cdev.owner = THIS_MODULE;
 	ret = cdev_add(&rustqueue_cdev, rustqueue_devt, RUSTQUEUE_MINORS);
 	if (ret)
 		goto out_unregister_region;

@@ -529,15 +529,21 @@ static void rustqueue_test_create(struct kunit *test)
 }
 
 /*
- * A file keeps its queue after the creator let go (rmdir while open):
- * it still reads and writes, and its close frees what is left.
+ * A file keeps its queue after the creator let go, as after rmdir of a
+ * named queue while a file is open: it still reads and writes, and its
+ * close frees what is left and gives the queue's place among the named
+ * queues back.
  */
 static void rustqueue_test_file_keeps_queue(struct kunit *test)
 {
 	struct rustqueue_test *t = test->priv;
 	struct rustqueue *q = t->q;
+	int nr_queues;
 	char buf[8];
 
+	/* Counted as mkdir counts a queue. */
+	nr_queues = atomic_inc_return(&rustqueue_nr_queues);
+	q->named = true;
 	KUNIT_ASSERT_EQ(test, rq_write_str(q, "one"), 3);
 	KUNIT_ASSERT_EQ(test, rq_write(q, rq_buffer(test, 100), 100, false), 100);
 	rustqueue_put(q);
@@ -552,6 +558,7 @@ static void rustqueue_test_file_keeps_queue(struct kunit *test)
 	kunit_deactivate_static_stub(test, rustqueue_msg_free);
 	/* The 100 bytes, "two", and the spare "one" left. */
 	KUNIT_EXPECT_EQ(test, t->freed, 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&rustqueue_nr_queues), nr_queues - 1);
 }
 
 /* Which files are in packet mode, and when the semantics may change. */

@@ -265,7 +265,6 @@ static void do_ioctl(void)
 
 static void do_fcntl(void)
 {
-
 	int i = rnd(SLOTS), fd = slot[i], fl, ret, flag;
 
 	fl = fcntl(fd, F_GETFL);

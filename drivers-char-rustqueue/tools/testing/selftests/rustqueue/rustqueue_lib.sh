@@ -14,7 +14,8 @@ in_read() {
 	esac
 	i=0
 	while [ "$i" -lt 100 ]; do
-		seen="$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) $(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null)"
+		state=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)
+		seen="$state $(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null)"
 		[ "$seen" = "S $nr" ] && return 0
 		sleep 0.1
 		i=$((i + 1))

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -26,7 +27,6 @@
 
 #include "../kselftest_harness.h"
 #include "rustqueue_util.h"
-
 
 #define NR_NAMES	4
 
@@ -268,14 +268,22 @@ TEST_F(queue, messages_isolated)
 	close(seed);
 }
 
-/* uid, gid and mode make a new node; a file opened before keeps working. */
+/*
+ * uid, gid and mode make a new node with a new device number: a copy of the
+ * old node opens nothing any more, a file opened before keeps working.
+ */
 TEST_F(queue, owner_and_mode)
 {
 	const char *name = self->name[0];
 	struct stat before, st;
+	char copy[64];
 	int fd;
 
 	ASSERT_EQ(0, q_stat(name, &before));
+	snprintf(copy, sizeof(copy), "/tmp/rq-copy-%d", getpid());
+	unlink(copy);
+	ASSERT_EQ(0, mknod(copy, S_IFCHR | 0600, before.st_rdev))
+		TH_LOG("mknod: %s", strerror(errno));
 	fd = q_open(name, O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, q_set(name, "uid", "65534"));
@@ -285,7 +293,11 @@ TEST_F(queue, owner_and_mode)
 	EXPECT_EQ(65534, st.st_uid);
 	EXPECT_EQ(100, st.st_gid);
 	EXPECT_EQ(0640, st.st_mode & 07777) TH_LOG("mode %o", st.st_mode & 07777);
-	EXPECT_EQ(before.st_rdev, st.st_rdev);
+	EXPECT_NE(before.st_rdev, st.st_rdev);
+	errno = 0;
+	EXPECT_EQ(-1, open(copy, O_RDWR));
+	EXPECT_EQ(ENXIO, errno) TH_LOG("the old node opened: %s", strerror(errno));
+	unlink(copy);
 	EXPECT_STREQ("65534", q_get(name, "uid"));
 	EXPECT_STREQ("100", q_get(name, "gid"));
 	EXPECT_STREQ("0640", q_get(name, "mode"));
@@ -354,6 +366,52 @@ TEST_F(queue, user_isolation)
 	snprintf(path, sizeof(path), RQ_CONFIGFS "%s", b);
 	EXPECT_EQ(0, access(path, F_OK));
 	q_rmdir("kst-user");
+}
+
+/* open() of NAME with FLAGS succeeds if WANT is 0, else fails with WANT. */
+static bool opens_as(const char *name, int flags, int want)
+{
+	int fd = q_open(name, flags);
+
+	if (fd < 0)
+		return errno == want;
+	close(fd);
+	return !want;
+}
+
+/*
+ * gid and mode give access to a group: a member who does not own the node
+ * opens it as the mode says, for reading or for both.
+ */
+TEST_F(queue, group_access)
+{
+	const char *name = self->name[0];
+	static const struct { const char *mode; int rd, wr; } cases[] = {
+		{ "0600", EACCES, EACCES }, { "0640", 0, EACCES }, { "0660", 0, 0 },
+	};
+	unsigned int i;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, q_set(name, "gid", "4242"));
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		ASSERT_EQ(0, q_set(name, "mode", cases[i].mode));
+		pid = fork_child();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			int bad = 0;
+
+			if (setgroups(0, NULL) || setresgid(4242, 4242, 4242) ||
+			    setresuid(65534, 65534, 65534))
+				_exit(3);
+			bad |= !opens_as(name, O_RDONLY, cases[i].rd);
+			bad |= !opens_as(name, O_WRONLY, cases[i].wr) << 1;
+			_exit(bad ? 10 + bad : 0);
+		}
+		status = child_status_within(pid, RQ_BLOCK_MS);
+		/* 3: no setresuid; 10 + bits: 1 read open, 2 write open */
+		EXPECT_EQ(0, status) TH_LOG("mode %s", cases[i].mode);
+	}
 }
 
 /* stream refuses O_DIRECT, direct takes it, packet needs none. */
@@ -510,6 +568,16 @@ TEST_F(queue, rmdir_with_held_message)
 	close(fd);
 }
 
+/* The module's reference count, -1 when unreadable. */
+static long long rq_module_refcnt(void)
+{
+	char buf[32];
+
+	if (read_file("/sys/module/rustqueue/refcnt", buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
 /* The module stays while a queue exists, and while a removed one is open. */
 TEST_F(queue, rmmod_refused)
 {
@@ -517,12 +585,15 @@ TEST_F(queue, rmmod_refused)
 
 	if (access("/sys/module/rustqueue/refcnt", F_OK))
 		SKIP(return, "rustqueue is built in");
+	/* Ask only while in use: delete_module() of an unused module unloads it. */
+	ASSERT_LT(0, rq_module_refcnt());
 	errno = 0;
 	EXPECT_EQ(-1, syscall(__NR_delete_module, "rustqueue", O_NONBLOCK));
 	EXPECT_EQ(EWOULDBLOCK, errno);
 	fd = q_open(self->name[0], O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, q_rmdir(self->name[0]));
+	ASSERT_LT(0, rq_module_refcnt());
 	errno = 0;
 	EXPECT_EQ(-1, syscall(__NR_delete_module, "rustqueue", O_NONBLOCK));
 	EXPECT_EQ(EWOULDBLOCK, errno);

@@ -17,7 +17,7 @@ node=/dev/rustqueue-$name
 tmp=$(mktemp -d) || exit "$KSFT_FAIL"
 
 cleanup() {
-	rmdir "$dir" "$cfs/$name-2" 2>/dev/null
+	rmdir "$dir" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -71,10 +71,14 @@ seen="state and syscall: ${waiting:-S read}, got: $(cat "$tmp/dd.out")"
 [ "$blocked" -eq 0 ] && [ "$(cat "$tmp/dd.out")" = late ]
 check "packet semantics: dd reads a message a block and waits for one" $? "$seen"
 
+# A copy of the node made before the change of owner opens nothing after it.
+old=$(stat -c '%t %T' "$node")
+mknod "$tmp/old" c $((0x${old% *})) $((0x${old#* }))
 echo 65534 >"$dir/uid" && echo 0640 >"$dir/mode"
-seen=$(stat -c '%a %u' "$node" 2>&1)
-[ "$seen" = "640 65534" ]
-check "uid and mode give the node a new owner and mode" $? "$seen"
+seen="$(stat -c '%a %u' "$node" 2>&1), $(cat "$tmp/old" 2>&1)"
+[ "${seen%%,*}" = "640 65534" ] && [ "$(stat -c '%t %T' "$node")" != "$old" ] &&
+	! cat "$tmp/old" >/dev/null 2>&1 && echo "$seen" | grep -q 'No such device or address'
+check "uid and mode give a new node; a copy of the old one opens nothing" $? "$seen"
 
 if mkdir "$cfs/.$name" 2>"$tmp/err"; then
 	rmdir "$cfs/.$name"

@@ -373,8 +373,10 @@ int main(int argc, char **argv)
 			seed = strtoull(optarg, NULL, 0);
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-q QUEUES] [-w WRITERS] [-r READERS] [-t SECONDS]\n"
-				"       [-n MESSAGES_PER_WRITER] [-s SEED]\n", argv[0]);
+			fprintf(stderr,
+				"usage: %s [-q QUEUES] [-w WRITERS] [-r READERS]\n"
+				"       [-t SECONDS] [-n MESSAGES_PER_WRITER] [-s SEED]\n",
+				argv[0]);
 			return KSFT_FAIL;
 		}
 	}
@@ -485,9 +487,10 @@ int main(int argc, char **argv)
 	       now() - start);
 	printf("%d queues, %d writers, %d readers, seed %llu: ", queues, writers, readers,
 	       (unsigned long long)seed);
-	printf("%llu lost, %llu duplicated, %llu reordered, %llu corrupt, %llu crossed, counters %s\n",
+	printf("%llu lost, %llu duplicated, %llu reordered, %llu corrupt, ",
 	       (unsigned long long)lost, (unsigned long long)duplicated,
-	       (unsigned long long)reordered, (unsigned long long)corrupt,
+	       (unsigned long long)reordered, (unsigned long long)corrupt);
+	printf("%llu crossed, counters %s\n",
 	       (unsigned long long)crossed, counters_agree ? "agree" : "DISAGREE");
 	for (q = 0; q < queues; q++)
 		close(fd[q]);

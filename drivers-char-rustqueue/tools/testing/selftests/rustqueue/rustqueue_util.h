@@ -101,8 +101,8 @@ static inline long long sysfs_get(const char *name)
 #define RQ_NAME_MAX	32
 
 /* The paths of queue NAME: its directory, node and sysfs directory. */
-static inline void rq_path(char *buf, size_t size, const char *prefix, const char *name,
-		    const char *attr)
+static inline void rq_path(char *buf, size_t size, const char *prefix,
+			   const char *name, const char *attr)
 {
 	snprintf(buf, size, "%s%s%s%s", prefix, name, attr ? "/" : "", attr ?: "");
 }
