@@ -24,11 +24,11 @@ run 'rmmod rustqueue'
 # The second part: named queues. The first part above never changes.
 run 'insmod rustqueue.ko    # again, for named queues: a mkdir each'
 run 'mkdir /sys/kernel/config/rustqueue/jobs'
-run 'ls -l /dev/rustqueue-jobs'
+run "stat -c '%A %U:%G %n' /dev/rustqueue-jobs"
 run 'echo "job 1" > /dev/rustqueue-jobs; echo "not a job" > /dev/rustqueue'
 run 'cat /dev/rustqueue-jobs; cat /dev/rustqueue    # each queue its own messages'
 run 'cd /sys/kernel/config/rustqueue/jobs; echo packet > semantics; echo 65534 > uid; echo 0640 > mode; grep . *; cd /lib/modules'
-run 'ls -l /dev/rustqueue-jobs    # handed to nobody'
+run "stat -c '%A %U:%G %n' /dev/rustqueue-jobs    # handed to nobody"
 run 'su -s /bin/sh nobody -c "echo job 2 > /dev/rustqueue-jobs; echo job 3 > /dev/rustqueue-jobs; cat /dev/rustqueue"'
 run 'dd if=/dev/rustqueue-jobs bs=4096 count=2 2>/dev/null    # packet semantics: a read is a message'
 run 'exec 3<> /dev/rustqueue-jobs; rmdir /sys/kernel/config/rustqueue/jobs; ls /dev/rustqueue-jobs'
