@@ -33,6 +33,10 @@
  *   result TRANSPORT W R SIZE MSGS_PER_S MB_PER_S MIN_MSGS_PER_S MAX_MSGS_PER_S N REPS
  * with -q, for the queues of each transport, all of them together:
  *   queues TRANSPORT QUEUES SIZE MSGS_PER_S MB_PER_S MIN_MSGS_PER_S MAX_MSGS_PER_S N REPS
+ * and the ratio of QUEUES queues' rate to one queue's, taken in each
+ * repetition (whose two runs follow each other) and reported as the median
+ * with the lowest and highest:
+ *   scaling TRANSPORT QUEUES SIZE MEDIAN_RATIO MIN_RATIO MAX_RATIO REPS
  * and with -m, the kernel memory a queue holds per queued message, from the
  * "Slab:" line of /proc/meminfo before and after filling it:
  *   memory TRANSPORT MESSAGES SIZE SLAB_BYTES BYTES_PER_MSG
@@ -569,6 +573,7 @@ static void measure_queues(int nq, size_t size, int reps, double seconds, long p
 {
 	enum { NT = sizeof(queue_transports) / sizeof(queue_transports[0]) };
 	static double rate[NT][2][MAX_REPS];
+	double ratio[MAX_REPS];
 	const int counts[2] = { 1, nq };
 	long n[NT];
 	double median;
@@ -583,7 +588,13 @@ static void measure_queues(int nq, size_t size, int reps, double seconds, long p
 		for (k = 0; k < NT; k++)
 			for (q = 0; q < 2; q++)
 				rate[k][q][i] = run_queues(&queue_transports[k], size, counts[q], n[k]);
-	for (k = 0; k < NT; k++)
+	for (k = 0; k < NT; k++) {
+		/* The ratio of each repetition: its two runs came one after the other. */
+		for (i = 0; i < reps; i++)
+			ratio[i] = rate[k][1][i] / rate[k][0][i];
+		median = median_of(ratio, reps);
+		printf("scaling\t%s\t%d\t%zu\t%.3f\t%.3f\t%.3f\t%d\n", queue_transports[k].name,
+		       nq, size, median, ratio[0], ratio[reps - 1], reps);
 		for (q = 0; q < 2; q++) {
 			median = median_of(rate[k][q], reps);
 			printf("queues\t%s\t%d\t%zu\t%.0f\t%.2f\t%.0f\t%.0f\t%ld\t%d\n",
@@ -591,6 +602,7 @@ static void measure_queues(int nq, size_t size, int reps, double seconds, long p
 			       median * size / 1e6, rate[k][q][0], rate[k][q][reps - 1],
 			       n[k], reps);
 		}
+	}
 	fflush(stdout);
 }
 
@@ -693,7 +705,8 @@ static void usage(void)
 		"  -p  messages of the calibration run (default 2000)\n"
 		"  -m  instead: memory of COUNT queued 64-byte messages (rustqueue, mqueue, sysv)\n"
 		"  -q  instead: QUEUES named rustqueue queues and pipes side by side, one\n"
-		"      writer and one reader each, against one (2 to %d; -s sizes, -n, -T, -p)\n",
+		"      writer and one reader each, against one (2 to %d; with -s, -n, -T, -p\n"
+		"      only)\n",
 		MAX_SIZE, MAX_PROCS, MAX_QUEUES);
 	exit(2);
 }
@@ -706,13 +719,14 @@ int main(int argc, char **argv)
 	int w = 1, r = 1, reps = 5, nt = 0, opt;
 	double seconds = 0.4;
 	long pilot = 2000, mem = 0, queues = 0;
+	bool tset = false;
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
 	char *tok, *s;
 	size_t i;
 
 	while ((opt = getopt(argc, argv, "t:s:w:r:n:T:p:m:q:")) != -1) {
 		switch (opt) {
-		case 't': tlist = optarg; break;
+		case 't': tlist = optarg; tset = true; break;
 		case 's': slist = optarg; break;
 		case 'w': w = atoi(optarg); break;
 		case 'r': r = atoi(optarg); break;
@@ -731,7 +745,7 @@ int main(int argc, char **argv)
 		die("strdup");
 	if (w < 1 || r < 1 || w + r > MAX_PROCS || reps < 1 || reps > MAX_REPS ||
 	    seconds <= 0 || pilot < 1 || mem < 0 || optind != argc ||
-	    (queues && (queues < 2 || queues > MAX_QUEUES || mem)))
+	    (queues && (queues < 2 || queues > MAX_QUEUES || mem || w != 1 || r != 1 || tset)))
 		usage();
 	/* A queue of @mem messages is over the default mqueue byte limit. */
 	setrlimit(RLIMIT_MSGQUEUE, &unlimited);

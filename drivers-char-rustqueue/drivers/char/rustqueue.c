@@ -1271,7 +1271,7 @@ struct rustqueue_cfg {
 	struct rustqueue *q;
 	/* Serialises the changes of owner and mode, which replace the node. */
 	struct mutex lock;
-	/* Protected by @lock. */
+	/* Protected by @lock; drop_item reads it once no store can run. */
 	u32 minor;
 	struct rustqueue_node *node;
 	kuid_t uid;

@@ -276,8 +276,8 @@ TEST_F(queue, owner_and_mode)
 {
 	const char *name = self->name[0];
 	struct stat before, st;
-	char copy[64];
-	int fd;
+	char copy[64], buf[8];
+	int fd, fd2;
 
 	ASSERT_EQ(0, q_stat(name, &before));
 	snprintf(copy, sizeof(copy), "/tmp/rq-copy-%d", getpid());
@@ -298,6 +298,12 @@ TEST_F(queue, owner_and_mode)
 	EXPECT_EQ(-1, open(copy, O_RDWR));
 	EXPECT_EQ(ENXIO, errno) TH_LOG("the old node opened: %s", strerror(errno));
 	unlink(copy);
+	/* The new node opens the same queue. */
+	fd2 = q_open(name, O_RDONLY);
+	ASSERT_LE(0, fd2) TH_LOG("open of the new node: %s", strerror(errno));
+	ASSERT_EQ(3, write(fd, "new", 3));
+	EXPECT_EQ(3, read(fd2, buf, sizeof(buf)));
+	close(fd2);
 	EXPECT_STREQ("65534", q_get(name, "uid"));
 	EXPECT_STREQ("100", q_get(name, "gid"));
 	EXPECT_STREQ("0640", q_get(name, "mode"));
@@ -643,6 +649,73 @@ TEST_F(queue, create_remove_loop)
 	EXPECT_EQ(0, status);
 	EXPECT_EQ(LOOP_MESSAGES, q_counter(name, "dequeued"));
 	close(fd);
+}
+
+#define RACE_CYCLES	300
+
+/*
+ * open() races rmdir: a child opens the node, writes and reads through it,
+ * again and again, while the parent makes and removes the queue.  Each open
+ * finds the queue and keeps it until close, or finds no node (ENOENT) or
+ * the node of a removed queue (ENXIO); KASAN watches the queue's lifetime.
+ */
+TEST_F_TIMEOUT(queue, open_races_rmdir, 120)
+{
+	struct race {
+		int stop;
+		long opened;
+	} *race;
+	const char *name = self->name[1];
+	int i, status, failed = 0;
+	struct timespec start;
+	long seen;
+	pid_t pid;
+
+	race = mmap(NULL, sizeof(*race), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, race);
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char buf[8];
+
+		while (!__atomic_load_n(&race->stop, __ATOMIC_RELAXED)) {
+			int fd = q_open(name, O_RDWR | O_NONBLOCK);
+
+			if (fd < 0) {
+				if (errno != ENOENT && errno != ENXIO)
+					_exit(1);
+				continue;
+			}
+			if (write(fd, "r", 1) != 1 || read(fd, buf, sizeof(buf)) != 1)
+				_exit(2);
+			close(fd);
+			__atomic_add_fetch(&race->opened, 1, __ATOMIC_RELAXED);
+		}
+		_exit(0);
+	}
+	/* Until the child fails, if it does. */
+	for (i = 0; i < RACE_CYCLES && waitpid(pid, &status, WNOHANG) == 0; i++) {
+		seen = __atomic_load_n(&race->opened, __ATOMIC_RELAXED);
+		failed += q_mkdir(name) != 0;
+		/* Remove it once the child got in, or after 20 ms. */
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		while (__atomic_load_n(&race->opened, __ATOMIC_RELAXED) == seen &&
+		       rq_elapsed_ms(&start) < 20)
+			;
+		failed += q_rmdir(name) != 0;
+	}
+	__atomic_store_n(&race->stop, 1, __ATOMIC_RELAXED);
+	if (i == RACE_CYCLES)
+		status = child_status_within(pid, 10000);
+	else
+		status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	/* 1: an open failed otherwise; 2: I/O on an open file failed */
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, failed);
+	EXPECT_LT(0, race->opened) TH_LOG("the child never opened the queue");
+	TH_LOG("%ld opens in %d cycles", race->opened, RACE_CYCLES);
+	munmap(race, sizeof(*race));
 }
 
 TEST_HARNESS_MAIN
