@@ -23,30 +23,30 @@ def fail(msg):
     sys.exit("report.py: " + msg)
 
 
+def measurement(line, field):
+    """RATE MB_PER_S MIN MAX N REPS, checked."""
+    rate, mb, lo, hi = (float(x) for x in field[:4])
+    if rate <= 0 or lo <= 0 or hi < lo:
+        fail("bad measurement: " + line.strip())
+    return dict(rate=rate, mb=mb, lo=lo, hi=hi, n=int(field[4]), reps=int(field[5]))
+
+
 def parse(path):
-    results, memory, queues, scaling, info = {}, {}, {}, {}, {}
+    results, memory, queues, ratios, info = {}, {}, {}, {}, {}
     with open(path) as f:
         for line in f:
             field = line.rstrip("\n").split("\t")
             if field[0] == "result" and len(field) == 11:
                 name, w, r, size = field[1], int(field[2]), int(field[3]), int(field[4])
-                rate, mb, lo, hi = (float(x) for x in field[5:9])
-                if rate <= 0 or lo <= 0 or hi < lo:
-                    fail("bad measurement: " + line.strip())
-                results[(name, w, r, size)] = dict(rate=rate, mb=mb, lo=lo, hi=hi,
-                                                   n=int(field[9]), reps=int(field[10]))
+                results[(name, w, r, size)] = measurement(line, field[5:])
             elif field[0] == "queues" and len(field) == 10:
                 name, nq, size = field[1], int(field[2]), int(field[3])
-                rate, mb, lo, hi = (float(x) for x in field[4:8])
-                if rate <= 0 or lo <= 0 or hi < lo:
-                    fail("bad measurement: " + line.strip())
-                queues[(name, nq, size)] = dict(rate=rate, mb=mb, lo=lo, hi=hi,
-                                                n=int(field[8]), reps=int(field[9]))
+                queues[(name, nq, size)] = measurement(line, field[4:])
             elif field[0] == "scaling" and len(field) == 8:
                 med, lo, hi = (float(x) for x in field[4:7])
                 if med <= 0 or lo <= 0 or hi < lo:
                     fail("bad measurement: " + line.strip())
-                scaling[(field[1], int(field[2]), int(field[3]))] = dict(median=med, lo=lo, hi=hi)
+                ratios[(field[1], int(field[2]), int(field[3]))] = dict(median=med, lo=lo, hi=hi)
             elif field[0] == "memory" and len(field) == 6:
                 memory[field[1]] = dict(count=int(field[2]), size=int(field[3]),
                                         slab=int(field[4]), per_msg=float(field[5]))
@@ -63,12 +63,12 @@ def parse(path):
         fail("memory figures for %s, not %s" % (sorted(memory), MEMORY))
     want = [(t, nq, QUEUE_SIZE) for t in QUEUE_TRANSPORTS for nq in (1, QUEUES)]
     missing = [k for k in want if k not in queues]
-    missing += [(t, QUEUES, QUEUE_SIZE) for t in QUEUE_TRANSPORTS if (t, QUEUES, QUEUE_SIZE) not in scaling]
+    missing += [(t, QUEUES, QUEUE_SIZE) for t in QUEUE_TRANSPORTS if (t, QUEUES, QUEUE_SIZE) not in ratios]
     if missing:
         fail("no measurement for %s" % ", ".join("%d %s queues at %d B" % (k[1], k[0], k[2])
                                                  for k in missing))
     for t in QUEUE_TRANSPORTS:
-        queues[(t, QUEUES, QUEUE_SIZE)]["scaling"] = scaling[(t, QUEUES, QUEUE_SIZE)]
+        queues[(t, QUEUES, QUEUE_SIZE)]["scaling"] = ratios[(t, QUEUES, QUEUE_SIZE)]
     return results, memory, queues, info
 
 

@@ -535,6 +535,16 @@ static DEFINE_XARRAY_ALLOC(rustqueue_queues);
 /* The minor number tried first by the next mkdir or change of owner. */
 static u32 rustqueue_next_minor;
 
+/* The next free minor number in turn, for @q; see RUSTQUEUE_MINORS. */
+static int rustqueue_minor_alloc(struct rustqueue *q, u32 *minor)
+{
+	int ret = xa_alloc_cyclic(&rustqueue_queues, minor, q,
+				  XA_LIMIT(0, RUSTQUEUE_MINORS - 1),
+				  &rustqueue_next_minor, GFP_KERNEL);
+
+	return ret < 0 ? ret : 0;
+}
+
 /* /dev/rustqueue-NAME: the queue of the node's minor, unless it was removed. */
 static int rustqueue_node_open(struct inode *inode, struct file *file)
 {
@@ -1329,10 +1339,8 @@ static int rustqueue_cfg_set_node(struct rustqueue_cfg *cfg, const kuid_t *uid,
 	    new_mode == cfg->mode && cfg->node)
 		return 0;
 	/* Allocate first: only device_add() can fail once the old node is gone. */
-	ret = xa_alloc_cyclic(&rustqueue_queues, &minor, cfg->q,
-			      XA_LIMIT(0, RUSTQUEUE_MINORS - 1), &rustqueue_next_minor,
-			      GFP_KERNEL);
-	if (ret < 0)
+	ret = rustqueue_minor_alloc(cfg->q, &minor);
+	if (ret)
 		return ret;
 	node = rustqueue_node_alloc(cfg->q, minor, new_uid, new_gid, new_mode);
 	if (!node) {
@@ -1538,10 +1546,8 @@ static struct config_item *rustqueue_cfg_make_item(struct config_group *group, c
 		goto out_free_cfg;
 	}
 	cfg->q->named = true;
-	ret = xa_alloc_cyclic(&rustqueue_queues, &cfg->minor, cfg->q,
-			      XA_LIMIT(0, RUSTQUEUE_MINORS - 1), &rustqueue_next_minor,
-			      GFP_KERNEL);
-	if (ret < 0)
+	ret = rustqueue_minor_alloc(cfg->q, &cfg->minor);
+	if (ret)
 		goto out_put_queue;
 	node = rustqueue_node_add(cfg->q, cfg->minor, cfg->uid, cfg->gid, cfg->mode);
 	if (IS_ERR(node)) {
