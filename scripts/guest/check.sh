@@ -47,14 +47,14 @@ result kunit_suite_rustqueue $? "$(grep 'not ok' $kunit)"
 # One program at a time, so that a failure can end the run early.
 : >/tmp/kselftest.tap
 for t in rustqueue_test rustqueue_queues rustqueue_queues.sh rustqueue_hostile rustqueue_fault \
-	rustqueue_stress rustqueue_fuzz; do
+	rustqueue_stress rustqueue_fuzz rustqueue_uring; do
 	(cd /kselftest && ./run_kselftest.sh -t "rustqueue:$t") | tee /tmp/kselftest-one.tap
 	cat /tmp/kselftest-one.tap >>/tmp/kselftest.tap
 	grep -q "^ok [0-9]* selftests: rustqueue: $t\$" /tmp/kselftest-one.tap
 	result "kselftest_$t" $?
 done
 # Every test ran here: a skipped one (say, no tracefs) proves nothing.
-[ "$(grep -c '^# # Totals: pass:[1-9][0-9]* fail:0 xfail:0 xpass:0 skip:0 error:0$' /tmp/kselftest.tap)" -eq 7 ]
+[ "$(grep -c '^# # Totals: pass:[1-9][0-9]* fail:0 xfail:0 xpass:0 skip:0 error:0$' /tmp/kselftest.tap)" -eq 8 ]
 result kselftest_rustqueue_none_skipped $? "$(grep -E 'SKIP|Totals' /tmp/kselftest.tap)"
 
 # The long runs: a minute of load, and a minute of random calls.

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The guest half of the KCSAN run: the stress and fuzz programs under the
 # data race detector, which watches one access in 400 (kcsan.config). The
-# host fails the run on any kernel report but for the one upstream race
-# in fs/select.c that scripts/rq's KCSAN_UPSTREAM names.
+# host fails the run on any kernel report but for data races with no frame
+# of the driver in either stack and the one upstream race in fs/select.c
+# that scripts/rq's KCSAN_UPSTREAM names (kcsan_sort there).
 seed=$(sed -n 's/.*rq_seed=\([0-9]*\).*/\1/p' /proc/cmdline)
 seed=${seed:-$(date +%s)}
 insmod /lib/modules/rustqueue.ko || exit 1

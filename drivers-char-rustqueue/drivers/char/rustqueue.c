@@ -48,7 +48,8 @@
  * once its copy to the reader succeeded.  poll() reports, for a file open
  * for reading, EPOLLIN when a read() would not wait (a default-mode file
  * that has taken no message waits for one), and for a file open for
- * writing, EPOLLOUT when a place is free.  The RUSTQUEUE_IOC_INFO ioctl of
+ * writing, EPOLLOUT when a place is free; O_ASYNC signals the same two
+ * events, as for a pipe.  The RUSTQUEUE_IOC_INFO ioctl of
  * <linux/rustqueue.h> returns a snapshot of the queue and its counters;
  * FIONREAD gives the length of the next message.  The device is a stream:
  * lseek(), pread() and pwrite() fail with ESPIPE.
@@ -177,6 +178,9 @@ struct rustqueue {
 	/* Readers wait here for a message, writers for room. */
 	wait_queue_head_t rd_wait;
 	wait_queue_head_t wr_wait;
+	/* O_ASYNC files, signalled with them: fasync_helper() locks them. */
+	struct fasync_struct *fasync_readers;
+	struct fasync_struct *fasync_writers;
 	/* Protected by @lock. */
 	struct list_head msgs;
 	/* Messages on @msgs. */
@@ -301,6 +305,8 @@ static void rustqueue_queue_init(struct rustqueue *q, const char *name)
 	spin_lock_init(&q->lock);
 	init_waitqueue_head(&q->rd_wait);
 	init_waitqueue_head(&q->wr_wait);
+	q->fasync_readers = NULL;
+	q->fasync_writers = NULL;
 	INIT_LIST_HEAD(&q->msgs);
 	q->count = 0;
 	q->used = 0;
@@ -415,17 +421,21 @@ static bool rustqueue_has_room_locked(struct rustqueue *q)
  * Most calls find nobody waiting: skip the wait queue's lock then.  The
  * barrier in wq_has_sleeper() pairs with the one in prepare_to_wait_event(),
  * so a waiter either is on the queue here or sees the change when it checks.
+ * O_ASYNC files wait on no queue: they are signalled every time, as a
+ * pipe's are.
  */
 static void rustqueue_wake_readers(struct rustqueue *q)
 {
 	if (wq_has_sleeper(&q->rd_wait))
 		wake_up_interruptible_poll(&q->rd_wait, EPOLLIN | EPOLLRDNORM);
+	kill_fasync(&q->fasync_readers, SIGIO, POLL_IN);
 }
 
 static void rustqueue_wake_writers(struct rustqueue *q)
 {
 	if (wq_has_sleeper(&q->wr_wait))
 		wake_up_interruptible_poll(&q->wr_wait, EPOLLOUT | EPOLLWRNORM);
+	kill_fasync(&q->fasync_writers, SIGIO, POLL_OUT);
 }
 
 /* The message at the front of the queue, or NULL. */
@@ -915,6 +925,28 @@ static __poll_t rustqueue_poll(struct file *file, poll_table *wait)
 }
 
 /*
+ * O_ASYNC, as pipe_fasync(): SIGIO (or the F_SETSIG signal) when a message
+ * arrives, for a file open for reading, and when a place is freed, for one
+ * open for writing.  __fput() turns it off at the last close.
+ */
+static int rustqueue_fasync(int fd, struct file *file, int on)
+{
+	struct rustqueue_file *rf = file->private_data;
+	struct rustqueue *q = rf->q;
+	int ret = 0;
+
+	if (file->f_mode & FMODE_READ)
+		ret = fasync_helper(fd, file, on, &q->fasync_readers);
+	if ((file->f_mode & FMODE_WRITE) && ret >= 0) {
+		ret = fasync_helper(fd, file, on, &q->fasync_writers);
+		/* Only turning it on can fail: undo the readers' half. */
+		if (ret < 0 && (file->f_mode & FMODE_READ))
+			fasync_helper(-1, file, 0, &q->fasync_readers);
+	}
+	return ret;
+}
+
+/*
  * FIONREAD: the bytes the next read() of @file returns, given the room;
  * -ERESTARTSYS when a signal ends the wait for another reader of @file.
  */
@@ -985,6 +1017,7 @@ static const struct file_operations rustqueue_seed_fops = {
 	.read_iter	= rustqueue_read_iter,
 	.write_iter	= rustqueue_write_iter,
 	.poll		= rustqueue_poll,
+	.fasync		= rustqueue_fasync,
 	.unlocked_ioctl	= rustqueue_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };
@@ -996,6 +1029,7 @@ static const struct file_operations rustqueue_node_fops = {
 	.read_iter	= rustqueue_read_iter,
 	.write_iter	= rustqueue_write_iter,
 	.poll		= rustqueue_poll,
+	.fasync		= rustqueue_fasync,
 	.unlocked_ioctl	= rustqueue_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

@@ -1552,6 +1552,148 @@ TEST_F(rustqueue, poll_before_first_message_waits)
 	close(fd);
 }
 
+/* ---- O_ASYNC ---- */
+
+/* Turn O_ASYNC on or off for FD, owned by this process, with F_SETSIG SIGNO. */
+static int set_async(int fd, bool on, int signo)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETOWN, getpid()) || fcntl(fd, F_SETSIG, signo))
+		return -1;
+	return fcntl(fd, F_SETFL, on ? flags | O_ASYNC : flags & ~O_ASYNC);
+}
+
+/* The signal of SET that is pending now, with its siginfo; 0 when none is. */
+static int pending_signal(const sigset_t *set, siginfo_t *si)
+{
+	struct timespec now = { 0 };
+	int signo = sigtimedwait(set, si, &now);
+
+	return signo < 0 ? 0 : signo;
+}
+
+/*
+ * With F_SETSIG, a message queued signals each O_ASYNC file open for
+ * reading with POLL_IN and its fd, and a place freed each one open for
+ * writing with POLL_OUT, as for a pipe; access modes and O_ASYNC off are
+ * honoured, and nothing else signals.
+ */
+TEST_F(rustqueue, o_async_signals_message_and_room)
+{
+	int rd_sig = SIGRTMIN, wr_sig = SIGRTMIN + 1;
+	int rfd, wfd, i;
+	sigset_t set;
+	siginfo_t si;
+	char buf[16];
+
+	sigemptyset(&set);
+	sigaddset(&set, rd_sig);
+	sigaddset(&set, wr_sig);
+	sigaddset(&set, SIGIO);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &set, NULL));
+	rfd = open(RQ_DEVICE, O_RDONLY | O_DIRECT);
+	wfd = open(RQ_DEVICE, O_WRONLY | O_DIRECT);
+	ASSERT_LE(0, rfd);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, set_async(rfd, true, rd_sig)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, set_async(wfd, true, wr_sig)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, pending_signal(&set, &si)) TH_LOG("O_ASYNC on signalled by itself");
+
+	ASSERT_EQ(4, write(self->fd, "ping", 4));
+	ASSERT_EQ(rd_sig, pending_signal(&set, &si)) TH_LOG("no signal for a message");
+	EXPECT_EQ(rfd, si.si_fd);
+	EXPECT_EQ(POLL_IN, si.si_code);
+	EXPECT_TRUE(si.si_band & POLLIN) TH_LOG("si_band %lx", (long)si.si_band);
+	EXPECT_EQ(0, pending_signal(&set, &si))
+		TH_LOG("signal %d too: the writer's file took a message's signal", si.si_signo);
+
+	/* Room: a write-only file hears of it, a read-only one does not. */
+	fill_queue(_metadata, self->fd, RQ_CAPACITY - 1);
+	while (pending_signal(&set, &si) == rd_sig)
+		;
+	EXPECT_EQ(0, pending_signal(&set, &si));
+	ASSERT_EQ(4, read(rfd, buf, sizeof(buf)));
+	ASSERT_EQ(wr_sig, pending_signal(&set, &si)) TH_LOG("no signal for a place freed");
+	EXPECT_EQ(wfd, si.si_fd);
+	EXPECT_EQ(POLL_OUT, si.si_code);
+	EXPECT_TRUE(si.si_band & POLLOUT) TH_LOG("si_band %lx", (long)si.si_band);
+	EXPECT_EQ(0, pending_signal(&set, &si)) TH_LOG("signal %d too", si.si_signo);
+
+	/* Off again: nothing more, and the queue works on. */
+	ASSERT_EQ(0, set_async(rfd, false, rd_sig));
+	ASSERT_EQ(0, set_async(wfd, false, wr_sig));
+	for (i = 0; i < RQ_CAPACITY - 1; i++)
+		ASSERT_EQ(1, read(rfd, buf, sizeof(buf)));
+	ASSERT_EQ(4, write(wfd, "pong", 4));
+	EXPECT_EQ(0, pending_signal(&set, &si)) TH_LOG("signal %d after O_ASYNC off", si.si_signo);
+	close(wfd);
+	close(rfd);
+}
+
+/*
+ * A signal-driven reader, the way such programs are written: SIGIO stays
+ * blocked, the reader empties the queue with O_NONBLOCK reads, then waits
+ * for SIGIO; a child writes more messages than the queue holds, waiting for
+ * room.  Every message arrives, in order, with no poll() and no blocked read.
+ */
+TEST_F(rustqueue, o_async_signal_driven_reader)
+{
+	const int total = 8 * RQ_CAPACITY;
+	struct timespec timeout = { .tv_sec = RQ_BLOCK_MS / 1000 };
+	int fd, status, got = 0, waits = 0;
+	char buf[32], want[32];
+	sigset_t set;
+	ssize_t n;
+	pid_t pid;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &set, NULL));
+	fd = open(RQ_DEVICE, O_RDONLY | O_DIRECT | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fcntl(fd, F_SETOWN, getpid()));
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, O_DIRECT | O_NONBLOCK | O_ASYNC));
+
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int wfd = open(RQ_DEVICE, O_WRONLY | O_DIRECT), i;
+
+		for (i = 0; wfd >= 0 && i < total; i++) {
+			snprintf(buf, sizeof(buf), "message %d", i);
+			if (write(wfd, buf, strlen(buf)) != (ssize_t)strlen(buf))
+				_exit(CHILD_CALL_FAILED);
+			if (i % 5 == 0)
+				usleep(1000);
+		}
+		_exit(wfd >= 0 ? CHILD_OK : CHILD_CALL_FAILED);
+	}
+
+	while (got < total) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			snprintf(want, sizeof(want), "message %d", got);
+			ASSERT_STREQ(want, buf);
+			got++;
+			continue;
+		}
+		ASSERT_EQ(-1, n);
+		ASSERT_EQ(EAGAIN, errno) TH_LOG("read: %s", strerror(errno));
+		/* A message queued since the read left SIGIO pending: no race. */
+		ASSERT_EQ(SIGIO, sigtimedwait(&set, NULL, &timeout))
+			TH_LOG("no SIGIO within %d ms, %d of %d messages read", RQ_BLOCK_MS, got,
+			       total);
+		waits++;
+	}
+	status = child_status(pid);
+	EXPECT_EQ(CHILD_OK, status) TH_LOG("writer: %s", child_why(status));
+	EXPECT_LT(0, waits);
+	TH_LOG("%d messages, %d waits for SIGIO", got, waits);
+	close(fd);
+}
+
 /* ---- The info ioctl and FIONREAD ---- */
 
 TEST_F(rustqueue, info_ioctl_follows_a_known_sequence)
