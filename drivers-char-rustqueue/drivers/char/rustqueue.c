@@ -92,6 +92,7 @@
 #include <linux/overflow.h>
 #include <linux/poll.h>
 #include <linux/random.h>
+#include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -421,20 +422,33 @@ static bool rustqueue_has_room_locked(struct rustqueue *q)
  * Most calls find nobody waiting: skip the wait queue's lock then.  The
  * barrier in wq_has_sleeper() pairs with the one in prepare_to_wait_event(),
  * so a waiter either is on the queue here or sees the change when it checks.
- * O_ASYNC files wait on no queue: they are signalled every time, as a
- * pipe's are.
  */
 static void rustqueue_wake_readers(struct rustqueue *q)
 {
 	if (wq_has_sleeper(&q->rd_wait))
 		wake_up_interruptible_poll(&q->rd_wait, EPOLLIN | EPOLLRDNORM);
-	kill_fasync(&q->fasync_readers, SIGIO, POLL_IN);
 }
 
 static void rustqueue_wake_writers(struct rustqueue *q)
 {
 	if (wq_has_sleeper(&q->wr_wait))
 		wake_up_interruptible_poll(&q->wr_wait, EPOLLOUT | EPOLLWRNORM);
+}
+
+/*
+ * A message was queued, or a place freed: wake a waiter, and signal the
+ * O_ASYNC files, which wait on no queue, as a pipe signals its own.  A
+ * wakeup passed on to the next waiter signals nobody again.
+ */
+static void rustqueue_notify_readers(struct rustqueue *q)
+{
+	rustqueue_wake_readers(q);
+	kill_fasync(&q->fasync_readers, SIGIO, POLL_IN);
+}
+
+static void rustqueue_notify_writers(struct rustqueue *q)
+{
+	rustqueue_wake_writers(q);
 	kill_fasync(&q->fasync_writers, SIGIO, POLL_OUT);
 }
 
@@ -471,7 +485,7 @@ static void rustqueue_release_place(struct rustqueue *q)
 {
 	scoped_guard(spinlock, &q->lock)
 		WRITE_ONCE(q->used, q->used - 1);
-	rustqueue_wake_writers(q);
+	rustqueue_notify_writers(q);
 }
 
 /*
@@ -641,7 +655,7 @@ static int rustqueue_push(struct rustqueue *q, struct rustqueue_msg *msg)
 	trace_rustqueue_enqueue(q->name, msg->len, q->count);
 	spin_unlock(&q->lock);
 
-	rustqueue_wake_readers(q);
+	rustqueue_notify_readers(q);
 	return 0;
 }
 
@@ -926,21 +940,26 @@ static __poll_t rustqueue_poll(struct file *file, poll_table *wait)
 
 /*
  * O_ASYNC, as pipe_fasync(): SIGIO (or the F_SETSIG signal) when a message
- * arrives, for a file open for reading, and when a place is freed, for one
- * open for writing.  __fput() turns it off at the last close.
+ * is queued, for a file open for reading, and when a place is freed, for
+ * one open for writing.  __fput() turns it off at the last close, if
+ * FASYNC is still set: the file's lock makes the two halves one step, so
+ * that two fcntl() calls cannot leave the file on a list without FASYNC.
  */
 static int rustqueue_fasync(int fd, struct file *file, int on)
 {
 	struct rustqueue_file *rf = file->private_data;
 	struct rustqueue *q = rf->q;
-	int ret = 0;
+	int ret = 0, read_ret = 0;
 
-	if (file->f_mode & FMODE_READ)
-		ret = fasync_helper(fd, file, on, &q->fasync_readers);
+	guard(mutex)(&rf->lock);
+	if (file->f_mode & FMODE_READ) {
+		read_ret = fasync_helper(fd, file, on, &q->fasync_readers);
+		ret = read_ret;
+	}
 	if ((file->f_mode & FMODE_WRITE) && ret >= 0) {
 		ret = fasync_helper(fd, file, on, &q->fasync_writers);
-		/* Only turning it on can fail: undo the readers' half. */
-		if (ret < 0 && (file->f_mode & FMODE_READ))
+		/* Only adding can fail: undo the readers' half if this call added it. */
+		if (ret < 0 && read_ret > 0)
 			fasync_helper(-1, file, 0, &q->fasync_readers);
 	}
 	return ret;
@@ -1045,13 +1064,17 @@ static int rustqueue_parse(const char *buf, unsigned int max, unsigned int *val)
 /* Returns -EBUSY when more than @val places are taken. */
 static int rustqueue_set_capacity(struct rustqueue *q, unsigned int val)
 {
+	bool room;
+
 	scoped_guard(spinlock, &q->lock) {
 		if (val < q->used)
 			return -EBUSY;
+		room = val > q->capacity && q->used < val;
 		WRITE_ONCE(q->capacity, val);
 	}
-	/* Room may have appeared for blocked writers and pollers. */
-	rustqueue_wake_writers(q);
+	/* Room appeared for blocked writers and pollers. */
+	if (room)
+		rustqueue_notify_writers(q);
 	return 0;
 }
 

@@ -2,9 +2,10 @@
 /*
  * A small fuzzer for /dev/rustqueue: processes doing random sequences of
  * open, close, dup, read, write, readv, writev, preadv2, pwritev2, poll,
- * ioctl, fcntl and lseek with random flags, sizes and buffers (good,
- * read-only, unmapped, straddling the end of a mapping), while an interval
- * timer interrupts whatever blocks and the sysfs limits change under them.
+ * ioctl, fcntl (O_DIRECT, O_NONBLOCK, O_ASYNC) and lseek with random flags,
+ * sizes and buffers (good, read-only, unmapped, straddling the end of a
+ * mapping), while an interval timer and SIGIO interrupt whatever blocks
+ * and the sysfs limits change under them.
  * Where configfs is mounted they also make and remove named queues
  * ("fz-PID-0" to "fz-PID-3"), change their settings and do the same calls
  * on them, also on files of queues already removed.  Every call must
@@ -265,6 +266,7 @@ static void do_ioctl(void)
 
 static void do_fcntl(void)
 {
+	static const int flags[] = { O_DIRECT, O_NONBLOCK, O_ASYNC };
 	int i = rnd(SLOTS), fd = slot[i], fl, ret, flag;
 
 	fl = fcntl(fd, F_GETFL);
@@ -272,7 +274,12 @@ static void do_fcntl(void)
 		check(errno == EBADF, "fcntl", errno);
 		return;
 	}
-	flag = rnd(2) ? O_DIRECT : O_NONBLOCK;
+	flag = flags[rnd(ARRAY_SIZE(flags))];
+	/* SIGIO comes to this process, whose handler does nothing. */
+	if (flag == O_ASYNC && fcntl(fd, F_SETOWN, getpid()) < 0) {
+		check(errno == EBADF, "fcntl", errno);
+		return;
+	}
 	ret = fcntl(fd, F_SETFL, fl ^ flag);
 	/* Only a "direct" queue takes O_DIRECT: /dev/rustqueue's is one. */
 	check(ret == 0 || (ret == -1 && errno == EINVAL && flag == O_DIRECT && !slot_seed[i]),
@@ -354,6 +361,7 @@ static int fuzz(int p, uint64_t seed, double end)
 		slot[i] = -1;
 	/* Whatever blocks is interrupted within 20 ms. */
 	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGIO, &sa, NULL);
 	setitimer(ITIMER_REAL, &tick, NULL);
 
 	while (now() < end) {

@@ -28,8 +28,11 @@ struct rq_ring {
 	unsigned int queued;	/* SQEs filled in, not yet submitted */
 };
 
-/* A ring of ENTRIES submissions; 0, or -1 with errno (ENOSYS: no io_uring). */
-static inline int rq_ring_init(struct rq_ring *r, unsigned int entries)
+/*
+ * A ring of ENTRIES submissions, with io_uring's FEATURES; 0, or -1 with
+ * errno (ENOSYS: no io_uring).
+ */
+static inline int rq_ring_init(struct rq_ring *r, unsigned int entries, unsigned int *features)
 {
 	struct io_uring_params p;
 
@@ -38,6 +41,7 @@ static inline int rq_ring_init(struct rq_ring *r, unsigned int entries)
 	r->fd = syscall(__NR_io_uring_setup, entries, &p);
 	if (r->fd < 0)
 		return -1;
+	*features = p.features;
 	r->sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
 	r->cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
 	if (p.features & IORING_FEAT_SINGLE_MMAP) {
@@ -132,11 +136,13 @@ static inline int rq_ring_submit(struct rq_ring *r, unsigned int wait, int ms)
 {
 	struct __kernel_timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
 	struct io_uring_getevents_arg arg = { .ts = (uintptr_t)&ts };
-	unsigned int n = r->queued;
+	unsigned int n;
 	int ret;
 
-	__atomic_store_n(r->sq_tail, *r->sq_tail + n, __ATOMIC_RELEASE);
+	__atomic_store_n(r->sq_tail, *r->sq_tail + r->queued, __ATOMIC_RELEASE);
 	r->queued = 0;
+	/* Every SQE not yet consumed, those a short submission left too. */
+	n = *r->sq_tail - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE);
 	ret = syscall(__NR_io_uring_enter, r->fd, n, wait,
 		      (wait ? IORING_ENTER_GETEVENTS : 0) | (ms >= 0 ? IORING_ENTER_EXT_ARG : 0),
 		      ms >= 0 ? (void *)&arg : NULL, ms >= 0 ? sizeof(arg) : 0);
