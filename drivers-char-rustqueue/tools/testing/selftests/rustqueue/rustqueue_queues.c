@@ -37,12 +37,11 @@ FIXTURE(queue) {
 
 FIXTURE_SETUP(queue)
 {
+	const char *why = rq_queues_cannot_run();
 	int i, err;
 
-	if (geteuid())
-		SKIP(return, "not root: the tests make queues in " RQ_CONFIGFS);
-	if (access(RQ_CONFIGFS, F_OK))
-		SKIP(return, RQ_CONFIGFS " not present: load rustqueue.ko, mount configfs");
+	if (why)
+		SKIP(return, "%s", why);
 	for (i = 0; i < NR_NAMES; i++)
 		snprintf(self->name[i], sizeof(self->name[i]), "kst-%d-%d", getpid(), i);
 	err = q_mkdir(self->name[0]);

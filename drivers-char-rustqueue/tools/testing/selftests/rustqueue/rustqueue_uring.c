@@ -60,14 +60,13 @@ FIXTURE(uring) {
 
 FIXTURE_SETUP(uring)
 {
+	const char *why = rq_queues_cannot_run();
 	unsigned int features;
 	char cap[16];
 	int err;
 
-	if (geteuid())
-		SKIP(return, "not root: the tests make a queue in " RQ_CONFIGFS);
-	if (access(RQ_CONFIGFS, F_OK))
-		SKIP(return, RQ_CONFIGFS " not present: load rustqueue.ko, mount configfs");
+	if (why)
+		SKIP(return, "%s", why);
 	if (rq_ring_init(&self->ring, 2 * IN_FLIGHT, &features))
 		SKIP(return, "io_uring_setup: %s (CONFIG_IO_URING?)", strerror(errno));
 	if (!(features & IORING_FEAT_EXT_ARG))

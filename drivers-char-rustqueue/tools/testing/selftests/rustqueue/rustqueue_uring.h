@@ -85,15 +85,6 @@ err_close:
 	return -1;
 }
 
-static inline void rq_ring_exit(struct rq_ring *r)
-{
-	munmap(r->sqes, r->sqes_len);
-	if (r->cq_map != r->sq_map)
-		munmap(r->cq_map, r->cq_len);
-	munmap(r->sq_map, r->sq_len);
-	close(r->fd);
-}
-
 /* The next free SQE, zeroed: the caller fills it in; NULL when full. */
 static inline struct io_uring_sqe *rq_ring_sqe(struct rq_ring *r)
 {

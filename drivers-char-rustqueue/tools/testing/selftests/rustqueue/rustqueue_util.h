@@ -192,6 +192,19 @@ static inline const char *rq_cannot_run(void)
 	return NULL;
 }
 
+/*
+ * Why a test of named queues cannot run here, or NULL: they need root and
+ * the driver's configfs directory.
+ */
+static inline const char *rq_queues_cannot_run(void)
+{
+	if (geteuid())
+		return "not root: the tests make queues in " RQ_CONFIGFS;
+	if (access(RQ_CONFIGFS, F_OK))
+		return RQ_CONFIGFS " not present: load rustqueue.ko, mount configfs";
+	return NULL;
+}
+
 /* Take every message off the queue; returns how many, or -1. */
 static inline long long rq_drain(void)
 {
