@@ -29,8 +29,25 @@
  * kernel: with two CPUs, two queues move twice the messages of one unless
  * something in the kernel is shared between them.
  *
- * Output, one line per measurement (tab separated):
- *   result TRANSPORT W R SIZE MSGS_PER_S MB_PER_S MIN_MSGS_PER_S MAX_MSGS_PER_S N REPS
+ * With -b B instead, B messages per call, one writer and one reader, on
+ * the transports that move batches, each the best way it allows:
+ *
+ *   rustqueue-records  a named queue in records semantics: one write() of
+ *                      B framed records, one read() of up to B
+ *   seqpacket-mmsg     the socket pair with sendmmsg() of B and
+ *                      recvmmsg(MSG_WAITFORONE) of up to B
+ *   pipe-uring         the packet pipe, and a named rustqueue queue in
+ *   rustqueue-uring    packet semantics, each through io_uring: B
+ *                      IORING_OP_WRITE or IORING_OP_READ, one message each,
+ *                      per io_uring_submit_and_wait()
+ *   floor              one write() of B x SIZE bytes to /dev/null and one
+ *                      read() of as many from /dev/zero
+ *
+ * Queues and pipes hold max(16, 2 x B) messages.  B = 1 is each one's
+ * one-message-per-call rate.
+ *
+ * Output, one line per measurement (tab separated), BATCH 1 but with -b:
+ *   result TRANSPORT W R SIZE BATCH MSGS_PER_S MB_PER_S MIN_MSGS_PER_S MAX_MSGS_PER_S N REPS
  * with -q, for the queues of each transport, all of them together:
  *   queues TRANSPORT QUEUES SIZE MSGS_PER_S MB_PER_S MIN_MSGS_PER_S MAX_MSGS_PER_S N REPS
  * and the ratio of QUEUES queues' rate to one queue's, taken in each
@@ -45,6 +62,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
+#include <linux/rustqueue.h>
 #include <mqueue.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -53,6 +72,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/resource.h>
@@ -70,7 +90,9 @@
 #define MAX_SIZE	4096
 #define MAX_PROCS	16
 #define MAX_REPS	64
-#define MAX_TRANSPORTS	6
+#define MAX_TRANSPORTS	11	/* the candidate included */
+#define MAX_BATCH	64
+#define RECORD_MAX	RUSTQUEUE_RECORD_SIZE(MAX_SIZE)
 #define MAX_QUEUES	8
 
 static void die(const char *fmt, ...)
@@ -112,6 +134,9 @@ struct chan {
 	mqd_t mq;
 	int msqid;
 	size_t size;
+	int batch;		/* -b: messages per call */
+	int depth;		/* messages the queue holds */
+	struct io_uring ring;	/* each process's own, made after fork() */
 };
 
 struct sysv_msg {
@@ -119,15 +144,23 @@ struct sysv_msg {
 	char text[MAX_SIZE];
 };
 
+/*
+ * send() moves @count messages, recv() up to @count and returns how many:
+ * @count is 1 but for the transports that move batches (-b).
+ */
 struct transport {
 	const char *name;
 	void (*setup)(struct chan *c, size_t size);
 	void (*open_writer)(struct chan *c);
 	void (*open_reader)(struct chan *c);
-	void (*send)(struct chan *c, struct sysv_msg *m);
-	void (*recv)(struct chan *c, struct sysv_msg *m);
+	void (*send)(struct chan *c, struct sysv_msg *m, int count);
+	int (*recv)(struct chan *c, struct sysv_msg *m, int count);
 	void (*teardown)(struct chan *c);
+	bool batches;
 };
+
+/* A batch's messages, side by side: records, iovecs, io_uring buffers. */
+static char batch_buf[MAX_BATCH * RECORD_MAX];
 
 static void check_len(ssize_t ret, size_t size, const char *what)
 {
@@ -157,15 +190,16 @@ static void rq_open_reader(struct chan *c)
 		die("open " DEV);
 }
 
-static void fd_send(struct chan *c, struct sysv_msg *m)
+static void fd_send(struct chan *c, struct sysv_msg *m, int count)
 {
 	check_len(write(c->wfd, m->text, c->size), c->size, "write");
 }
 
-static void fd_recv(struct chan *c, struct sysv_msg *m)
+static int fd_recv(struct chan *c, struct sysv_msg *m, int count)
 {
 	/* A buffer of the largest size: the message decides the length. */
 	check_len(read(c->rfd, m->text, MAX_SIZE), c->size, "read");
+	return 1;
 }
 
 static void fd_teardown(struct chan *c)
@@ -186,18 +220,24 @@ static void named_path(char *buf, size_t size, int k, const char *prefix, const 
 	snprintf(buf, size, "%srq-bench-%d%s", prefix, k, attr);
 }
 
-static void named_setup(struct chan *c, size_t size)
+static void named_make(struct chan *c, const char *semantics)
 {
-	char path[128];
+	char path[128], val[16];
 
 	named_path(path, sizeof(path), c->k, CONFIGFS, "");
 	if (mkdir(path, 0755))
 		die("mkdir %s (is configfs mounted?)", path);
 	named_path(path, sizeof(path), c->k, CONFIGFS, "/semantics");
-	write_str(path, "packet");
+	write_str(path, semantics);
 	named_path(path, sizeof(path), c->k, CONFIGFS, "/capacity");
-	write_str(path, "16");
+	snprintf(val, sizeof(val), "%d", c->depth);
+	write_str(path, val);
 	c->rfd = c->wfd = -1;
+}
+
+static void named_setup(struct chan *c, size_t size)
+{
+	named_make(c, "packet");
 }
 
 static int named_open(struct chan *c, int flags)
@@ -238,7 +278,7 @@ static void pipe_setup(struct chan *c, size_t size)
 
 	if (pipe2(fds, O_DIRECT))
 		die("pipe2(O_DIRECT)");
-	if (fcntl(fds[1], F_SETPIPE_SZ, DEPTH * 4096) != DEPTH * 4096)
+	if (fcntl(fds[1], F_SETPIPE_SZ, c->depth * 4096) != c->depth * 4096)
 		die("F_SETPIPE_SZ");
 	c->rfd = fds[0];
 	c->wfd = fds[1];
@@ -254,15 +294,16 @@ static void mq_setup(struct chan *c, size_t size)
 		die("mq_open (is /proc/sys/fs/mqueue/msg_max at least %d?)", DEPTH);
 }
 
-static void mq_send_one(struct chan *c, struct sysv_msg *m)
+static void mq_send_one(struct chan *c, struct sysv_msg *m, int count)
 {
 	if (mq_send(c->mq, m->text, c->size, 0))
 		die("mq_send");
 }
 
-static void mq_recv_one(struct chan *c, struct sysv_msg *m)
+static int mq_recv_one(struct chan *c, struct sysv_msg *m, int count)
 {
 	check_len(mq_receive(c->mq, m->text, c->size, NULL), c->size, "mq_receive");
+	return 1;
 }
 
 static void mq_teardown(struct chan *c)
@@ -284,16 +325,17 @@ static void sysv_setup(struct chan *c, size_t size)
 		die("msgctl(IPC_SET)");
 }
 
-static void sysv_send(struct chan *c, struct sysv_msg *m)
+static void sysv_send(struct chan *c, struct sysv_msg *m, int count)
 {
 	m->mtype = 1;
 	if (msgsnd(c->msqid, m, c->size, 0))
 		die("msgsnd");
 }
 
-static void sysv_recv(struct chan *c, struct sysv_msg *m)
+static int sysv_recv(struct chan *c, struct sysv_msg *m, int count)
 {
 	check_len(msgrcv(c->msqid, m, MAX_SIZE, 0, 0), c->size, "msgrcv");
+	return 1;
 }
 
 static void sysv_teardown(struct chan *c)
@@ -319,27 +361,284 @@ static void floor_setup(struct chan *c, size_t size)
 		die("open /dev/null, /dev/zero");
 }
 
-static void floor_send(struct chan *c, struct sysv_msg *m)
+/* The batch floor: one write() and one read() of the whole batch. */
+static void floor_send(struct chan *c, struct sysv_msg *m, int count)
 {
-	check_len(write(c->wfd, m->text, c->size), c->size, "write /dev/null");
-	check_len(read(c->rfd, m->text, c->size), c->size, "read /dev/zero");
+	size_t len = c->size * count;
+
+	check_len(write(c->wfd, batch_buf, len), len, "write /dev/null");
+	check_len(read(c->rfd, batch_buf, len), len, "read /dev/zero");
 }
 
-static const struct transport transports[MAX_TRANSPORTS] = {
-	{ "rustqueue", rq_setup, rq_open_writer, rq_open_reader, fd_send, fd_recv, fd_teardown },
-	{ "pipe", pipe_setup, nothing, nothing, fd_send, fd_recv, fd_teardown },
-	{ "mqueue", mq_setup, nothing, nothing, mq_send_one, mq_recv_one, mq_teardown },
-	{ "sysv", sysv_setup, nothing, nothing, sysv_send, sysv_recv, sysv_teardown },
-	{ "seqpacket", seqpacket_setup, nothing, nothing, fd_send, fd_recv, fd_teardown },
+/*
+ * rustqueue's batch interface: a named queue in records semantics, whose
+ * read() and write() move whole records (struct rustqueue_record, payload,
+ * padding).  The writer's records are built once, in open_writer.
+ */
+static void records_setup(struct chan *c, size_t size)
+{
+	named_make(c, "records");
+}
+
+static void records_open_writer(struct chan *c)
+{
+	size_t rs = RUSTQUEUE_RECORD_SIZE(c->size);
+	struct rustqueue_record rec = { .len = c->size };
+	int i;
+
+	named_open_writer(c);
+	memset(batch_buf, 0, sizeof(batch_buf));
+	for (i = 0; i < c->batch; i++) {
+		memcpy(batch_buf + i * rs, &rec, sizeof(rec));
+		memset(batch_buf + i * rs + sizeof(rec), 'r', c->size);
+	}
+}
+
+static void records_send(struct chan *c, struct sysv_msg *m, int count)
+{
+	size_t rs = RUSTQUEUE_RECORD_SIZE(c->size), len = count * rs, done = 0;
+	ssize_t ret;
+
+	/* A write() waits for room for its first record, then queues all. */
+	while (done < len) {
+		ret = write(c->wfd, batch_buf + done, len - done);
+		if (ret <= 0 || ret % rs)
+			die("records write returned %zd of %zu", ret, len - done);
+		done += ret;
+	}
+}
+
+static int records_recv(struct chan *c, struct sysv_msg *m, int count)
+{
+	size_t rs = RUSTQUEUE_RECORD_SIZE(c->size);
+	ssize_t ret = read(c->rfd, batch_buf, count * rs);
+	struct rustqueue_record rec;
+	int i;
+
+	if (ret <= 0 || ret % rs)
+		die("records read returned %zd", ret);
+	for (i = 0; i < ret / (ssize_t)rs; i++) {
+		memcpy(&rec, batch_buf + i * rs, sizeof(rec));
+		if (rec.len != c->size)
+			die("records read: a record of %u bytes", rec.len);
+	}
+	return ret / rs;
+}
+
+/*
+ * seqpacket-mmsg: the socket pair, a batch per sendmmsg() and up to one
+ * per recvmmsg(MSG_WAITFORONE).
+ */
+static struct mmsghdr mmsg[MAX_BATCH];
+static struct iovec mmsg_iov[MAX_BATCH];
+
+static void mmsg_prepare(struct chan *c, size_t len)
+{
+	int i;
+
+	memset(mmsg, 0, sizeof(mmsg));
+	for (i = 0; i < MAX_BATCH; i++) {
+		mmsg_iov[i] = (struct iovec){ batch_buf + i * RECORD_MAX, len };
+		mmsg[i].msg_hdr.msg_iov = &mmsg_iov[i];
+		mmsg[i].msg_hdr.msg_iovlen = 1;
+	}
+}
+
+static void mmsg_open_writer(struct chan *c)
+{
+	mmsg_prepare(c, c->size);
+}
+
+static void mmsg_open_reader(struct chan *c)
+{
+	mmsg_prepare(c, MAX_SIZE);
+}
+
+static void mmsg_send(struct chan *c, struct sysv_msg *m, int count)
+{
+	int done = 0, ret;
+
+	while (done < count) {
+		ret = sendmmsg(c->wfd, mmsg + done, count - done, 0);
+		if (ret <= 0)
+			die("sendmmsg returned %d", ret);
+		done += ret;
+	}
+}
+
+static int mmsg_recv(struct chan *c, struct sysv_msg *m, int count)
+{
+	int ret = recvmmsg(c->rfd, mmsg, count, MSG_WAITFORONE, NULL), i;
+
+	if (ret <= 0)
+		die("recvmmsg returned %d", ret);
+	for (i = 0; i < ret; i++)
+		check_len(mmsg[i].msg_len, c->size, "recvmmsg");
+	return ret;
+}
+
+/*
+ * pipe-uring and rustqueue-uring: a packet pipe and a named rustqueue queue
+ * in packet semantics, one IORING_OP_WRITE or IORING_OP_READ per message,
+ * a batch per io_uring_submit_and_wait().  Reads in flight together may
+ * complete out of order: only their number counts here.
+ */
+static void uring_init(struct chan *c)
+{
+	int ret = io_uring_queue_init(MAX_BATCH, &c->ring, 0);
+
+	if (ret) {
+		errno = -ret;
+		die("io_uring_queue_init (CONFIG_IO_URING?)");
+	}
+}
+
+static void uring_rw(struct chan *c, bool write, int count)
+{
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	size_t len = write ? c->size : MAX_SIZE;
+	int i, ret;
+
+	for (i = 0; i < count; i++) {
+		sqe = io_uring_get_sqe(&c->ring);
+		if (write)
+			io_uring_prep_write(sqe, c->wfd, batch_buf + i * RECORD_MAX, len, 0);
+		else
+			io_uring_prep_read(sqe, c->rfd, batch_buf + i * RECORD_MAX, len, 0);
+	}
+	ret = io_uring_submit_and_wait(&c->ring, count);
+	if (ret != count) {
+		errno = ret < 0 ? -ret : 0;
+		die("io_uring_submit_and_wait returned %d of %d", ret, count);
+	}
+	for (i = 0; i < count; i++) {
+		ret = io_uring_wait_cqe(&c->ring, &cqe);
+		if (ret) {
+			errno = -ret;
+			die("io_uring_wait_cqe");
+		}
+		if (cqe->res != (int)c->size) {
+			errno = cqe->res < 0 ? -cqe->res : 0;
+			die("io_uring %s returned %d, not %zu", write ? "write" : "read",
+			    cqe->res, c->size);
+		}
+		io_uring_cqe_seen(&c->ring, cqe);
+	}
+}
+
+static void uring_send(struct chan *c, struct sysv_msg *m, int count)
+{
+	uring_rw(c, true, count);
+}
+
+static int uring_recv(struct chan *c, struct sysv_msg *m, int count)
+{
+	uring_rw(c, false, count);
+	return count;
+}
+
+static void uring_open(struct chan *c)
+{
+	uring_init(c);
+}
+
+static void rq_uring_open_writer(struct chan *c)
+{
+	named_open_writer(c);
+	uring_init(c);
+}
+
+static void rq_uring_open_reader(struct chan *c)
+{
+	named_open_reader(c);
+	uring_init(c);
+}
+
+#ifdef RUSTQUEUE_IOC_SENDMMSG
+/*
+ * rustqueue-mmsg: the candidate shaped like recvmmsg()/sendmmsg(), ioctls
+ * on a packet queue (built only with the candidate's header).
+ */
+static struct rustqueue_mmsg rq_mmsg[MAX_BATCH];
+
+static void rqmmsg_prepare(struct chan *c, size_t size)
+{
+	int i;
+
+	for (i = 0; i < MAX_BATCH; i++)
+		rq_mmsg[i] = (struct rustqueue_mmsg){
+			.buf = (uintptr_t)(batch_buf + i * RECORD_MAX), .size = size };
+}
+
+static void rqmmsg_open_writer(struct chan *c)
+{
+	named_open_writer(c);
+	rqmmsg_prepare(c, c->size);
+}
+
+static void rqmmsg_open_reader(struct chan *c)
+{
+	named_open_reader(c);
+	rqmmsg_prepare(c, MAX_SIZE);
+}
+
+static void rqmmsg_send(struct chan *c, struct sysv_msg *m, int count)
+{
+	struct rustqueue_mmsgs b;
+	int done = 0, ret;
+
+	while (done < count) {
+		b = (struct rustqueue_mmsgs){ .msgs = (uintptr_t)(rq_mmsg + done),
+					      .count = count - done };
+		ret = ioctl(c->wfd, RUSTQUEUE_IOC_SENDMMSG, &b);
+		if (ret <= 0)
+			die("RUSTQUEUE_IOC_SENDMMSG returned %d", ret);
+		done += ret;
+	}
+}
+
+static int rqmmsg_recv(struct chan *c, struct sysv_msg *m, int count)
+{
+	struct rustqueue_mmsgs b = { .msgs = (uintptr_t)rq_mmsg, .count = count };
+	int ret = ioctl(c->rfd, RUSTQUEUE_IOC_RECVMMSG, &b), i;
+
+	if (ret <= 0)
+		die("RUSTQUEUE_IOC_RECVMMSG returned %d", ret);
+	for (i = 0; i < ret; i++)
+		check_len(rq_mmsg[i].len, c->size, "RUSTQUEUE_IOC_RECVMMSG");
+	return ret;
+}
+#endif
+
+static const struct transport transports[] = {
+	{ "rustqueue", rq_setup, rq_open_writer, rq_open_reader, fd_send, fd_recv, fd_teardown, false },
+	{ "pipe", pipe_setup, nothing, nothing, fd_send, fd_recv, fd_teardown, false },
+	{ "mqueue", mq_setup, nothing, nothing, mq_send_one, mq_recv_one, mq_teardown, false },
+	{ "sysv", sysv_setup, nothing, nothing, sysv_send, sysv_recv, sysv_teardown, false },
+	{ "seqpacket", seqpacket_setup, nothing, nothing, fd_send, fd_recv, fd_teardown, false },
 	/* The floor has no readers: its writers do both halves. */
-	{ "floor", floor_setup, nothing, nothing, floor_send, NULL, fd_teardown },
+	{ "floor", floor_setup, nothing, nothing, floor_send, NULL, fd_teardown, true },
+	{ "rustqueue-records", records_setup, records_open_writer, named_open_reader,
+	  records_send, records_recv, named_teardown, true },
+	{ "seqpacket-mmsg", seqpacket_setup, mmsg_open_writer, mmsg_open_reader, mmsg_send,
+	  mmsg_recv, fd_teardown, true },
+	{ "pipe-uring", pipe_setup, uring_open, uring_open, uring_send, uring_recv, fd_teardown,
+	  true },
+	{ "rustqueue-uring", named_setup, rq_uring_open_writer, rq_uring_open_reader, uring_send,
+	  uring_recv, named_teardown, true },
+#ifdef RUSTQUEUE_IOC_SENDMMSG
+	{ "rustqueue-mmsg", named_setup, rqmmsg_open_writer, rqmmsg_open_reader, rqmmsg_send,
+	  rqmmsg_recv, named_teardown, true },
+#endif
 };
+static const int ntransports = sizeof(transports) / sizeof(transports[0]);
 
 /* -q: the transports whose queues run side by side. */
 static const struct transport queue_transports[] = {
 	{ "rustqueue", named_setup, named_open_writer, named_open_reader, fd_send, fd_recv,
-	  named_teardown },
-	{ "pipe", pipe_setup, nothing, nothing, fd_send, fd_recv, fd_teardown },
+	  named_teardown, false },
+	{ "pipe", pipe_setup, nothing, nothing, fd_send, fd_recv, fd_teardown, false },
 };
 
 /* Shared by all processes of a run. */
@@ -425,11 +724,21 @@ static double start_and_reap(int ready[2], int go[2], int procs)
 	return failed ? -1 : now() - t0;
 }
 
-/* Time @n messages from @w writers to @r readers; returns messages/s. */
-static double run_once(const struct transport *t, size_t size, int w, int r, long n)
+/* The places of a queue (or pipe buffers) for batches of @batch. */
+static int depth_for(int batch)
+{
+	return batch * 2 > DEPTH ? batch * 2 : DEPTH;
+}
+
+/*
+ * Time @n messages from @w writers to @r readers, @batch per call (with
+ * one writer and one reader when above 1); returns messages/s.
+ */
+static double run_once(const struct transport *t, size_t size, int batch, int w, int r, long n)
 {
 	int ready[2], go[2], procs = 0, i;
-	struct chan c = { .size = size, .rfd = -1, .wfd = -1 };
+	struct chan c = { .size = size, .rfd = -1, .wfd = -1, .batch = batch,
+			  .depth = depth_for(batch) };
 	double secs;
 
 	if (!t->recv)
@@ -441,7 +750,7 @@ static double run_once(const struct transport *t, size_t size, int w, int r, lon
 	for (i = 0; i < w + r; i++) {
 		bool writer = i < w;
 		static struct sysv_msg m;
-		long k, share;
+		long k, share, got;
 
 		if (!fork_child(ready, go, &procs))
 			continue;
@@ -451,13 +760,18 @@ static double run_once(const struct transport *t, size_t size, int w, int r, lon
 			t->open_writer(&c);
 			share = n / w + (i < n % w);
 			child_wait(ready[1], go[0]);
-			for (k = 0; k < share; k++)
-				t->send(&c, &m);
+			for (k = 0; k < share; k += batch)
+				t->send(&c, &m, share - k < batch ? share - k : batch);
+		} else if (batch > 1) {
+			t->open_reader(&c);
+			child_wait(ready[1], go[0]);
+			for (k = 0; k < n; k += got)
+				got = t->recv(&c, &m, n - k < batch ? n - k : batch);
 		} else {
 			t->open_reader(&c);
 			child_wait(ready[1], go[0]);
 			while (__atomic_fetch_add(&shared->claimed, 1, __ATOMIC_RELAXED) < n)
-				t->recv(&c, &m);
+				t->recv(&c, &m, 1);
 		}
 		_exit(0);
 	}
@@ -480,7 +794,8 @@ static double run_queues(const struct transport *t, size_t size, int nq, long n)
 	double secs;
 
 	for (k = 0; k < nq; k++) {
-		c[k] = (struct chan){ .size = size, .rfd = -1, .wfd = -1, .k = k };
+		c[k] = (struct chan){ .size = size, .rfd = -1, .wfd = -1, .k = k, .batch = 1,
+				      .depth = DEPTH };
 		t->setup(&c[k], size);
 	}
 	if (pipe(ready) || pipe(go))
@@ -498,12 +813,12 @@ static double run_queues(const struct transport *t, size_t size, int nq, long n)
 			t->open_writer(q);
 			child_wait(ready[1], go[0]);
 			for (j = 0; j < n; j++)
-				t->send(q, &m);
+				t->send(q, &m, 1);
 		} else {
 			t->open_reader(q);
 			child_wait(ready[1], go[0]);
 			for (j = 0; j < n; j++) {
-				t->recv(q, &m);
+				t->recv(q, &m, 1);
 				/* Every message is its own queue's. */
 				if (m.text[0] != 'a' + i / 2)
 					_exit(1);
@@ -538,7 +853,7 @@ static double median_of(double *rate, int reps)
  * (each transport once, then again), so that a change in the machine's
  * speed during the run weighs on all of them alike.
  */
-static void measure(const struct transport **t, int nt, size_t size, int w, int r,
+static void measure(const struct transport **t, int nt, size_t size, int batch, int w, int r,
 		    int reps, double seconds, long pilot)
 {
 	static double rate[MAX_TRANSPORTS][MAX_REPS];
@@ -548,17 +863,17 @@ static void measure(const struct transport **t, int nt, size_t size, int w, int 
 
 	/* Calibrate: enough messages for about @seconds a repetition. */
 	for (k = 0; k < nt; k++) {
-		n[k] = run_once(t[k], size, w, r, pilot) * seconds;
+		n[k] = run_once(t[k], size, batch, w, r, pilot) * seconds;
 		if (n[k] < pilot)
 			n[k] = pilot;
 	}
 	for (i = 0; i < reps; i++)
 		for (k = 0; k < nt; k++)
-			rate[k][i] = run_once(t[k], size, w, r, n[k]);
+			rate[k][i] = run_once(t[k], size, batch, w, r, n[k]);
 	for (k = 0; k < nt; k++) {
 		median = median_of(rate[k], reps);
-		printf("result\t%s\t%d\t%d\t%zu\t%.0f\t%.2f\t%.0f\t%.0f\t%ld\t%d\n",
-		       t[k]->name, w, r, size, median, median * size / 1e6, rate[k][0],
+		printf("result\t%s\t%d\t%d\t%zu\t%d\t%.0f\t%.2f\t%.0f\t%.0f\t%ld\t%d\n",
+		       t[k]->name, w, r, size, batch, median, median * size / 1e6, rate[k][0],
 		       rate[k][reps - 1], n[k], reps);
 	}
 	fflush(stdout);
@@ -697,8 +1012,11 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: rq-bench [-t TRANSPORT[,...]] [-s SIZE[,...]] [-w W] [-r R]\n"
-		"                [-n REPS] [-T SECONDS] [-p PILOT] [-m COUNT | -q QUEUES]\n"
+		"                [-n REPS] [-T SECONDS] [-p PILOT] [-m COUNT | -q QUEUES |\n"
+		"                -b BATCH[,...]]\n"
 		"  -t  transports (default all): rustqueue,pipe,mqueue,sysv,seqpacket,floor\n"
+		"      with -b: floor,rustqueue-records,seqpacket-mmsg,pipe-uring,\n"
+		"      rustqueue-uring\n"
 		"  -s  message sizes in bytes, at most %d (default 16,64,256,1024,4096)\n"
 		"  -w, -r  writer and reader processes (default 1 and 1, at most %d in all)\n"
 		"  -n  repetitions (default 5), -T seconds each (default 0.4)\n"
@@ -706,14 +1024,22 @@ static void usage(void)
 		"  -m  instead: memory of COUNT queued 64-byte messages (rustqueue, mqueue, sysv)\n"
 		"  -q  instead: QUEUES named rustqueue queues and pipes side by side, one\n"
 		"      writer and one reader each, against one (2 to %d; with -s, -n, -T, -p\n"
-		"      only)\n",
-		MAX_SIZE, MAX_PROCS, MAX_QUEUES);
+		"      only)\n"
+		"  -b  instead: BATCH messages per call (1 to %d), one writer and one reader\n",
+		MAX_SIZE, MAX_PROCS, MAX_QUEUES, MAX_BATCH);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	char *tlist = "rustqueue,pipe,mqueue,sysv,seqpacket,floor";
+	char *batch_tlist = "floor,rustqueue-records,seqpacket-mmsg,pipe-uring,rustqueue-uring"
+#ifdef RUSTQUEUE_IOC_SENDMMSG
+			    ",rustqueue-mmsg"
+#endif
+			    ;
+	char *blist = NULL;
+	int batches[8], nb = 0, b;
 	char *slist = "16,64,256,1024,4096";
 	const struct transport *chosen[MAX_TRANSPORTS];
 	int w = 1, r = 1, reps = 5, nt = 0, opt;
@@ -724,8 +1050,9 @@ int main(int argc, char **argv)
 	char *tok, *s;
 	size_t i;
 
-	while ((opt = getopt(argc, argv, "t:s:w:r:n:T:p:m:q:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:s:w:r:n:T:p:m:q:b:")) != -1) {
 		switch (opt) {
+		case 'b': blist = optarg; break;
 		case 't': tlist = optarg; tset = true; break;
 		case 's': slist = optarg; break;
 		case 'w': w = atoi(optarg); break;
@@ -738,6 +1065,8 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
+	if (blist && !tset)
+		tlist = batch_tlist;
 	/* strtok_r() writes into the lists: not into the literals. */
 	tlist = strdup(tlist);
 	slist = strdup(slist);
@@ -745,8 +1074,14 @@ int main(int argc, char **argv)
 		die("strdup");
 	if (w < 1 || r < 1 || w + r > MAX_PROCS || reps < 1 || reps > MAX_REPS ||
 	    seconds <= 0 || pilot < 1 || mem < 0 || optind != argc ||
-	    (queues && (queues < 2 || queues > MAX_QUEUES || mem || w != 1 || r != 1 || tset)))
+	    (queues && (queues < 2 || queues > MAX_QUEUES || mem || w != 1 || r != 1 || tset)) ||
+	    (blist && (queues || mem || w != 1 || r != 1)))
 		usage();
+	for (tok = blist ? strtok_r(blist, ",", &s) : NULL; tok; tok = strtok_r(NULL, ",", &s)) {
+		if (nb == 8 || atoi(tok) < 1 || atoi(tok) > MAX_BATCH)
+			usage();
+		batches[nb++] = atoi(tok);
+	}
 	/* A queue of @mem messages is over the default mqueue byte limit. */
 	setrlimit(RLIMIT_MSGQUEUE, &unlimited);
 
@@ -776,10 +1111,10 @@ int main(int argc, char **argv)
 	for (tok = strtok_r(tlist, ",", &s); tok; tok = strtok_r(NULL, ",", &s)) {
 		const struct transport *t = NULL;
 
-		for (i = 0; i < MAX_TRANSPORTS; i++)
+		for (i = 0; i < (size_t)ntransports; i++)
 			if (!strcmp(tok, transports[i].name))
 				t = &transports[i];
-		if (!t || nt == MAX_TRANSPORTS)
+		if (!t || nt == MAX_TRANSPORTS || (blist && !t->batches))
 			usage();
 		chosen[nt++] = t;
 	}
@@ -788,7 +1123,12 @@ int main(int argc, char **argv)
 
 		if (size < 1 || size > MAX_SIZE)
 			usage();
-		measure(chosen, nt, size, w, r, reps, seconds, pilot);
+		if (!blist) {
+			measure(chosen, nt, size, 1, w, r, reps, seconds, pilot);
+			continue;
+		}
+		for (b = 0; b < nb; b++)
+			measure(chosen, nt, size, batches[b], w, r, reps, seconds, pilot);
 	}
 	return 0;
 }

@@ -31,5 +31,9 @@ rq-bench $opts -w 4 -r 4 -s 64
 # Two named queues side by side against one, each queue on its own CPU.
 # shellcheck disable=SC2086
 rq-bench $opts -q 2 -s 64
+# Many messages per call: rustqueue's records queue against the peers'
+# best ways (sendmmsg/recvmmsg, io_uring) and the batch floor.
+# shellcheck disable=SC2086
+rq-bench $opts -b 1,16,64 -s 64,4096
 echo "RQ-BENCH-END"
 rmmod rustqueue

@@ -47,20 +47,20 @@ result kunit_suite_rustqueue $? "$(grep 'not ok' $kunit)"
 # One program at a time, so that a failure can end the run early.
 : >/tmp/kselftest.tap
 for t in rustqueue_test rustqueue_queues rustqueue_queues.sh rustqueue_hostile rustqueue_fault \
-	rustqueue_stress rustqueue_fuzz rustqueue_uring; do
+	rustqueue_stress rustqueue_fuzz rustqueue_uring rustqueue_batch; do
 	(cd /kselftest && ./run_kselftest.sh -t "rustqueue:$t") | tee /tmp/kselftest-one.tap
 	cat /tmp/kselftest-one.tap >>/tmp/kselftest.tap
 	grep -q "^ok [0-9]* selftests: rustqueue: $t\$" /tmp/kselftest-one.tap
 	result "kselftest_$t" $?
 done
 # Every test ran here: a skipped one (say, no tracefs) proves nothing.
-[ "$(grep -c '^# # Totals: pass:[1-9][0-9]* fail:0 xfail:0 xpass:0 skip:0 error:0$' /tmp/kselftest.tap)" -eq 8 ]
+[ "$(grep -c '^# # Totals: pass:[1-9][0-9]* fail:0 xfail:0 xpass:0 skip:0 error:0$' /tmp/kselftest.tap)" -eq 9 ]
 result kselftest_rustqueue_none_skipped $? "$(grep -E 'SKIP|Totals' /tmp/kselftest.tap)"
 
 # The long runs: a minute of load, and a minute of random calls.
 # Three queues (the seed and two named ones), two writers and two readers
 # each, in mixed modes: nothing may cross from one queue to another.
-/kselftest/rustqueue/rustqueue_stress -q 3 -w 6 -r 6 -t 60 -s "$seed" | tee /tmp/stress.txt
+/kselftest/rustqueue/rustqueue_stress -q 4 -b -w 12 -r 12 -t 60 -s "$seed" | tee /tmp/stress.txt
 grep -q '^ok 1 ' /tmp/stress.txt
 result stress_60s $?
 /kselftest/rustqueue/rustqueue_fuzz -t 60 -s "$seed" | tee /tmp/fuzz.txt
@@ -69,10 +69,12 @@ result fuzz_60s $?
 
 # The same tests from a 32-bit process: the compat ioctl and read/write paths.
 # Its results are named compat_*, apart from the 64-bit ones.
-/kselftest/rustqueue/rustqueue_test_32 2>&1 |
-	sed -E 's/^((not )?ok [0-9]+ )/\1compat_/' | tee /tmp/kselftest32.tap
-grep -q '^# Totals: pass:[1-9][0-9]* fail:0 xfail:0 xpass:0 skip:0 error:0$' /tmp/kselftest32.tap
-result kselftest_rustqueue_32bit $? "$(grep -E 'SKIP|Totals' /tmp/kselftest32.tap)"
+for t in rustqueue_test rustqueue_batch; do
+	"/kselftest/rustqueue/${t}_32" 2>&1 |
+		sed -E 's/^((not )?ok [0-9]+ )/\1compat_/' | tee /tmp/kselftest32.tap
+	grep -q '^# Totals: pass:[1-9][0-9]* fail:0 xfail:0 xpass:0 skip:0 error:0$' /tmp/kselftest32.tap
+	result "kselftest_${t}_32bit" $? "$(grep -E 'SKIP|Totals' /tmp/kselftest32.tap)"
+done
 
 # Packet mode from the shell: dd with iflag=direct reads one message a block.
 sysfs=/sys/class/misc/rustqueue

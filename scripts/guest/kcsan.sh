@@ -9,6 +9,6 @@ seed=$(sed -n 's/.*rq_seed=\([0-9]*\).*/\1/p' /proc/cmdline)
 seed=${seed:-$(date +%s)}
 insmod /lib/modules/rustqueue.ko || exit 1
 cd /kselftest/rustqueue || exit 1
-./rustqueue_stress -q 3 -w 6 -r 6 -t 30 -s "$seed" || exit 1
+./rustqueue_stress -q 4 -b -w 12 -r 12 -t 30 -s "$seed" || exit 1
 ./rustqueue_fuzz -t 20 -s "$seed" || exit 1
 rmmod rustqueue

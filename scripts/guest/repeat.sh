@@ -18,7 +18,7 @@ failed=0
 i=1
 while [ "$i" -le "$n" ]; do
 	bad=
-	for t in rustqueue_test rustqueue_queues rustqueue_queues.sh rustqueue_hostile rustqueue_fault rustqueue_stress rustqueue_fuzz rustqueue_uring; do
+	for t in rustqueue_test rustqueue_queues rustqueue_queues.sh rustqueue_hostile rustqueue_fault rustqueue_stress rustqueue_fuzz rustqueue_uring rustqueue_batch; do
 		/kselftest/rustqueue/$t >/tmp/repeat.tap 2>&1
 		grep -q '^# Totals: pass:[1-9][0-9]* fail:0 xfail:0 xpass:0 skip:0 error:0$' /tmp/repeat.tap ||
 			{ bad="$bad $t"; grep -E '^not ok|^# +(FAIL|.*Expected)' /tmp/repeat.tap | head -n 20; }

@@ -8,7 +8,7 @@
 insmod /lib/modules/rustqueue.ko || exit 1
 failed=0
 total=0
-for t in rustqueue_test rustqueue_queues rustqueue_queues.sh rustqueue_hostile rustqueue_fault rustqueue_stress rustqueue_fuzz rustqueue_uring; do
+for t in rustqueue_test rustqueue_queues rustqueue_queues.sh rustqueue_hostile rustqueue_fault rustqueue_stress rustqueue_fuzz rustqueue_uring rustqueue_batch; do
 	/kselftest/rustqueue/$t >/tmp/$t.tap 2>&1
 	echo "selftests: $t: $(grep '^# Totals:' /tmp/$t.tap)"
 	grep -E '^not ok' /tmp/$t.tap

@@ -51,7 +51,7 @@
  * writing, EPOLLOUT when a place is free; O_ASYNC signals the same two
  * events, as for a pipe.  The RUSTQUEUE_IOC_INFO ioctl of
  * <linux/rustqueue.h> returns a snapshot of the queue and its counters;
- * FIONREAD gives the length of the next message.  The device is a stream:
+ * FIONREAD gives the size the next read() needs.  The device is a stream:
  * lseek(), pread() and pwrite() fail with ESPIPE.
  *
  * Named queues: mkdir /sys/kernel/config/rustqueue/NAME creates a queue of
@@ -60,7 +60,9 @@
  * on a removed queue keep it until the last of them is closed.  Its
  * "semantics" put every file in the default mode ("stream", the default)
  * or in packet mode ("packet"), or let each choose with O_DIRECT
- * ("direct", as on /dev/rustqueue).
+ * ("direct", as on /dev/rustqueue); "records" moves many framed messages
+ * per read() or write() (struct rustqueue_record), and a "drain" read()
+ * returns every queued message that fits, then 0 at the empty queue.
  *
  * From a shell:
  *
@@ -136,7 +138,21 @@ enum rustqueue_semantics {
 	RUSTQUEUE_PACKET,
 	/* Each file chooses: O_DIRECT selects packet mode (the seed queue). */
 	RUSTQUEUE_DIRECT,
+	/*
+	 * Many whole messages per call, each framed as a struct
+	 * rustqueue_record; calls wait as in packet mode.
+	 */
+	RUSTQUEUE_RECORDS,
+	/*
+	 * For the shell: a read() returns as many queued messages as fit, one
+	 * after the other, and 0 once the queue is empty; writes as in the
+	 * default mode.  Nothing waits.
+	 */
+	RUSTQUEUE_DRAIN,
 };
+
+/* The most records one step of a records-semantics write() takes on. */
+#define RUSTQUEUE_BATCH_MAX		8
 
 /*
  * One message.  A short one is a single allocation; a longer one keeps its
@@ -380,12 +396,13 @@ static void rustqueue_put(struct rustqueue *q)
 }
 
 /*
- * Does a file of @q read and write in packet mode?  @direct: the file has
+ * Does a file of @q read and write whole messages, waiting for them and
+ * for room: packet mode, or records semantics?  @direct: the file has
  * O_DIRECT.  @q->semantics holds still while the file is open.
  */
 static bool rustqueue_packet(const struct rustqueue *q, bool direct)
 {
-	return q->semantics == RUSTQUEUE_PACKET ||
+	return q->semantics == RUSTQUEUE_PACKET || q->semantics == RUSTQUEUE_RECORDS ||
 	       (q->semantics == RUSTQUEUE_DIRECT && direct);
 }
 
@@ -480,12 +497,18 @@ static void rustqueue_file_init(struct rustqueue_file *rf, struct rustqueue *q)
 		q->nr_files++;
 }
 
+/* Give back @n places taken by rustqueue_reserve_many() or held by files. */
+static void rustqueue_release_places(struct rustqueue *q, unsigned int n)
+{
+	scoped_guard(spinlock, &q->lock)
+		WRITE_ONCE(q->used, q->used - n);
+	rustqueue_notify_writers(q);
+}
+
 /* Give back a place taken by rustqueue_reserve() or held by a file. */
 static void rustqueue_release_place(struct rustqueue *q)
 {
-	scoped_guard(spinlock, &q->lock)
-		WRITE_ONCE(q->used, q->used - 1);
-	rustqueue_notify_writers(q);
+	rustqueue_release_places(q, 1);
 }
 
 /*
@@ -599,11 +622,35 @@ static bool rustqueue_nonblock(struct kiocb *iocb)
 	return (iocb->ki_filp->f_flags & O_NONBLOCK) || (iocb->ki_flags & IOCB_NOWAIT);
 }
 
+/* Which refusals of a reservation count as rejected. */
+#define RUSTQUEUE_COUNT_INVALID		BIT(0)	/* longer than max_msg_size */
+#define RUSTQUEUE_COUNT_FULL		BIT(1)	/* no place: ENOSPC, EAGAIN */
+#define RUSTQUEUE_COUNT_ALL		(RUSTQUEUE_COUNT_INVALID | RUSTQUEUE_COUNT_FULL)
+
 /*
- * Take a place for a message of @len bytes, before anything is allocated or
- * copied: wait for one in packet mode unless the caller must not block.
+ * Which refusals of the write @iocb count: all, but for a place missing at
+ * io_uring's first try, which does not wait (IOCB_NOWAIT on an asynchronous
+ * kiocb of a file without O_NONBLOCK): io_uring waits in poll and tries
+ * again, and the writer never sees that refusal.
  */
-static int rustqueue_reserve(struct rustqueue *q, size_t len, bool packet, bool nonblock)
+static unsigned int rustqueue_counts(struct kiocb *iocb)
+{
+	if ((iocb->ki_flags & IOCB_NOWAIT) && !is_sync_kiocb(iocb) &&
+	    !(iocb->ki_filp->f_flags & O_NONBLOCK))
+		return RUSTQUEUE_COUNT_INVALID;
+	return RUSTQUEUE_COUNT_ALL;
+}
+
+/*
+ * Take up to @want places, the first for a message of @len bytes, before
+ * anything is allocated or copied: wait for one in packet mode unless the
+ * caller must not block.  Returns how many places were taken, or an error,
+ * counted as rejected as @count (RUSTQUEUE_COUNT_*) says: not at all for a
+ * later step of a records write, which returns what it queued (the next
+ * call meets the refusal again, and counts it).
+ */
+static int rustqueue_reserve_many(struct rustqueue *q, size_t len, unsigned int want,
+				  bool packet, bool nonblock, unsigned int count)
 {
 	bool waited = false;
 	int ret = 0;
@@ -615,7 +662,8 @@ static int rustqueue_reserve(struct rustqueue *q, size_t len, bool packet, bool 
 			break;
 		}
 		if (rustqueue_has_room_locked(q)) {
-			WRITE_ONCE(q->used, q->used + 1);
+			ret = min(want, q->capacity - q->used);
+			WRITE_ONCE(q->used, q->used + ret);
 			break;
 		}
 		if (!packet || nonblock) {
@@ -628,7 +676,7 @@ static int rustqueue_reserve(struct rustqueue *q, size_t len, bool packet, bool 
 		waited = true;
 		spin_lock(&q->lock);
 	}
-	if (ret)
+	if (ret < 0 && (count & (ret == -EINVAL ? RUSTQUEUE_COUNT_INVALID : RUSTQUEUE_COUNT_FULL)))
 		q->rejected++;
 	spin_unlock(&q->lock);
 
@@ -636,6 +684,15 @@ static int rustqueue_reserve(struct rustqueue *q, size_t len, bool packet, bool 
 	if (waited && rustqueue_has_room(q))
 		rustqueue_wake_writers(q);
 	return ret;
+}
+
+/* One place, for a message of @len bytes: 0 or an error. */
+static int rustqueue_reserve(struct rustqueue *q, size_t len, bool packet, bool nonblock,
+			     unsigned int count)
+{
+	int ret = rustqueue_reserve_many(q, len, 1, packet, nonblock, count);
+
+	return ret < 0 ? ret : 0;
 }
 
 /* Queue @msg in the place rustqueue_reserve() took for it. */
@@ -660,11 +717,46 @@ static int rustqueue_push(struct rustqueue *q, struct rustqueue_msg *msg)
 }
 
 /*
+ * Queue the messages on @batch, in order, in places reserved for them, and
+ * wake readers once.  A message longer than max_msg_size (lowered since it
+ * was checked) stays on @batch with those after it, counted as rejected
+ * when @count and it is the first: only then does the call fail with it.
+ * Returns how many were queued.
+ */
+static unsigned int rustqueue_push_many(struct rustqueue *q, struct list_head *batch,
+					bool count)
+{
+	struct rustqueue_msg *msg, *next;
+	unsigned int n = 0;
+
+	spin_lock(&q->lock);
+	list_for_each_entry_safe(msg, next, batch, node) {
+		if (msg->len > q->max_msg_size) {
+			if (count && !n)
+				q->rejected++;
+			break;
+		}
+		list_move_tail(&msg->node, &q->msgs);
+		q->count++;
+		q->bytes += msg->len;
+		q->enqueued++;
+		trace_rustqueue_enqueue(q->name, msg->len, q->count);
+		n++;
+	}
+	spin_unlock(&q->lock);
+
+	if (n)
+		rustqueue_notify_readers(q);
+	return n;
+}
+
+/*
  * Queue the bytes of @from as one message.  Returns their count, or an
- * error with the queue as it was (but for the rejected counter).
+ * error with the queue as it was (but for the rejected counter, which
+ * counts a refusal as @count says).
  */
 static ssize_t rustqueue_write(struct rustqueue *q, struct iov_iter *from,
-			       bool packet, bool nonblock)
+			       bool packet, bool nonblock, unsigned int count)
 {
 	size_t len = iov_iter_count(from);
 	struct rustqueue_msg *msg;
@@ -672,7 +764,7 @@ static ssize_t rustqueue_write(struct rustqueue *q, struct iov_iter *from,
 
 	if (!len)
 		return 0;
-	ret = rustqueue_reserve(q, len, packet, nonblock);
+	ret = rustqueue_reserve(q, len, packet, nonblock, count);
 	if (ret)
 		return ret;
 
@@ -697,12 +789,146 @@ out_release:
 	return ret;
 }
 
+/*
+ * Records semantics: the lengths of up to RUSTQUEUE_BATCH_MAX records at
+ * the start of @from, which stays where it is.  Stops before the first
+ * record that is malformed, unreadable or, but for the first, longer than
+ * max_msg_size (the first is checked when its place is taken); returns how
+ * many records came before it, with its error in @err.
+ */
+static unsigned int rustqueue_scan_records(struct rustqueue *q, const struct iov_iter *from,
+					   u32 *lens, int *err)
+{
+	unsigned int max = READ_ONCE(q->max_msg_size), n;
+	struct iov_iter probe = *from;
+	struct rustqueue_record rec;
+	size_t rest;
+
+	*err = 0;
+	for (n = 0; n < RUSTQUEUE_BATCH_MAX && iov_iter_count(&probe); n++) {
+		if (iov_iter_count(&probe) < sizeof(rec)) {
+			*err = -EINVAL;
+			break;
+		}
+		if (!copy_from_iter_full(&rec, sizeof(rec), &probe)) {
+			*err = -EFAULT;
+			break;
+		}
+		rest = iov_iter_count(&probe);
+		if (!rec.len || rec.flags || rec.len > rest ||
+		    RUSTQUEUE_RECORD_SIZE(rec.len) - sizeof(rec) > rest || (n && rec.len > max)) {
+			*err = -EINVAL;
+			break;
+		}
+		lens[n] = rec.len;
+		iov_iter_advance(&probe, RUSTQUEUE_RECORD_SIZE(rec.len) - sizeof(rec));
+	}
+	return n;
+}
+
+/*
+ * Records semantics, one step of a write(): queue the next records of
+ * @from, as many as rustqueue_scan_records() finds and places allow (waiting
+ * for the first unless @nonblock), and wake readers once.  Returns the bytes
+ * of the records queued, or an error when none was; @more tells whether
+ * @from now starts at the next record, so that another step may follow.
+ * @count: which refusals count as rejected (none but in the call's first
+ * step, whose error is the call's).
+ */
+static ssize_t rustqueue_write_records_step(struct rustqueue *q, struct iov_iter *from,
+					    bool nonblock, unsigned int count, bool *more)
+{
+	u32 lens[RUSTQUEUE_BATCH_MAX];
+	struct rustqueue_msg *msg, *next;
+	unsigned int n, got, i, queued;
+	LIST_HEAD(batch);
+	size_t done = 0;
+	int ret, scan_err;
+
+	*more = false;
+	n = rustqueue_scan_records(q, from, lens, &scan_err);
+	if (!n)
+		return scan_err;
+	ret = rustqueue_reserve_many(q, lens[0], n, true, nonblock, count);
+	if (ret < 0)
+		return ret;
+	got = ret;
+
+	ret = 0;
+	for (i = 0; i < got; i++) {
+		/*
+		 * The lengths are the scan's: a header the caller changes since
+		 * is not read again, so what is queued is what was checked.
+		 */
+		msg = rustqueue_msg_alloc(q, lens[i]);
+		if (!msg) {
+			ret = -ENOMEM;
+			break;
+		}
+		iov_iter_advance(from, sizeof(struct rustqueue_record));
+		if (!copy_from_iter_full(msg->data, lens[i], from)) {
+			rustqueue_msg_recycle(q, msg);
+			ret = -EFAULT;
+			break;
+		}
+		iov_iter_advance(from, RUSTQUEUE_RECORD_SIZE(lens[i]) -
+				 sizeof(struct rustqueue_record) - lens[i]);
+		list_add_tail(&msg->node, &batch);
+	}
+
+	queued = i ? rustqueue_push_many(q, &batch, count & RUSTQUEUE_COUNT_INVALID) : 0;
+	if (queued < i)
+		ret = -EINVAL;
+	list_for_each_entry_safe(msg, next, &batch, node) {
+		list_del(&msg->node);
+		rustqueue_msg_recycle(q, msg);
+	}
+	if (queued < got)
+		rustqueue_release_places(q, got - queued);
+	if (!queued)
+		return ret;
+	for (i = 0; i < queued; i++)
+		done += RUSTQUEUE_RECORD_SIZE(lens[i]);
+	/* A bad record after these ends the call: the next one reports it. */
+	*more = !ret && (queued < n || !scan_err);
+	return done;
+}
+
+/*
+ * Records semantics: queue each record of @from as one message, in order,
+ * in steps of at most RUSTQUEUE_BATCH_MAX.  Returns the bytes of the
+ * records queued: a record that cannot be queued ends the call, and its
+ * error is the call's only when it is the first (the next write(), which
+ * starts with it, gets it otherwise), as for sendmmsg().
+ */
+static ssize_t rustqueue_write_records(struct rustqueue *q, struct iov_iter *from, bool nonblock,
+				       unsigned int count)
+{
+	size_t done = 0;
+	ssize_t ret;
+	bool more;
+
+	do {
+		ret = rustqueue_write_records_step(q, from, nonblock, done ? 0 : count, &more);
+		if (ret <= 0)
+			break;
+		done += ret;
+		cond_resched();
+	} while (more && iov_iter_count(from));
+	if (done)
+		return done;
+	return ret;
+}
+
 static ssize_t rustqueue_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct rustqueue_file *rf = iocb->ki_filp->private_data;
-	bool packet = rustqueue_packet(rf->q, iocb->ki_flags & IOCB_DIRECT);
+	bool nonblock = rustqueue_nonblock(iocb);
 
-	return rustqueue_write(rf->q, from, packet, rustqueue_nonblock(iocb));
+	if (rf->q->semantics == RUSTQUEUE_RECORDS)
+		return rustqueue_write_records(rf->q, from, nonblock, rustqueue_counts(iocb));
+	return rustqueue_write(rf->q, from, rustqueue_packet(rf->q, iocb->ki_flags & IOCB_DIRECT),
+			       nonblock, rustqueue_counts(iocb));
 }
 
 /*
@@ -799,23 +1025,33 @@ static ssize_t rustqueue_read_first(struct rustqueue_file *rf, struct iov_iter *
 	return copied;
 }
 
-/* Default mode: stream this file's message out, taking one if it has none. */
-static ssize_t rustqueue_read_stream_locked(struct rustqueue_file *rf, struct iov_iter *to)
+/*
+ * Copy out the rest of the message this file holds, dropping it once it
+ * is copied to its end.  Returns the bytes copied, or -EFAULT.
+ */
+static ssize_t rustqueue_copy_held(struct rustqueue_file *rf, struct iov_iter *to)
 {
 	size_t copied;
 
 	lockdep_assert_held(&rf->lock);
 
-	if (rf->msg) {
-		/* The message is this file's: copy without the queue's locks. */
-		copied = copy_to_iter(rf->msg->data + rf->pos, rf->msg->len - rf->pos, to);
-		if (!copied)
-			return -EFAULT;
-		rf->pos += copied;
-		if (rf->pos == rf->msg->len)
-			rustqueue_file_drop_msg(rf);
-		return copied;
-	}
+	/* The message is this file's: copy without the queue's locks. */
+	copied = copy_to_iter(rf->msg->data + rf->pos, rf->msg->len - rf->pos, to);
+	if (!copied)
+		return -EFAULT;
+	rf->pos += copied;
+	if (rf->pos == rf->msg->len)
+		rustqueue_file_drop_msg(rf);
+	return copied;
+}
+
+/* Default mode: stream this file's message out, taking one if it has none. */
+static ssize_t rustqueue_read_stream_locked(struct rustqueue_file *rf, struct iov_iter *to)
+{
+	lockdep_assert_held(&rf->lock);
+
+	if (rf->msg)
+		return rustqueue_copy_held(rf, to);
 	if (rf->eof)
 		return 0;
 	return rustqueue_read_first(rf, to);
@@ -889,12 +1125,220 @@ static ssize_t rustqueue_read_packet(struct rustqueue_file *rf, struct iov_iter 
 	return ret;
 }
 
+/*
+ * Take the @n messages from the front to @last off the queue at once: the
+ * holder of read_lock copied them all.  They keep their places until
+ * rustqueue_msgs_done().
+ */
+static void rustqueue_pop_many(struct rustqueue *q, struct rustqueue_msg *last,
+			       unsigned int n, u64 bytes, struct list_head *taken)
+{
+	struct rustqueue_msg *msg;
+	unsigned int depth;
+
+	lockdep_assert_held(&q->read_lock);
+
+	scoped_guard(spinlock, &q->lock) {
+		list_cut_position(taken, &q->msgs, &last->node);
+		depth = q->count;
+		q->count -= n;
+		q->bytes -= bytes;
+		q->dequeued += n;
+		if (trace_rustqueue_dequeue_enabled())
+			list_for_each_entry(msg, taken, node)
+				trace_rustqueue_dequeue(q->name, msg->len, --depth);
+	}
+}
+
+/* A reader is done with the @n messages on @msgs: free them, then their places. */
+static void rustqueue_msgs_done(struct rustqueue *q, struct list_head *msgs, unsigned int n)
+{
+	struct rustqueue_msg *msg, *next;
+
+	list_for_each_entry_safe(msg, next, msgs, node)
+		rustqueue_msg_recycle(q, msg);
+	rustqueue_release_places(q, n);
+}
+
+/* A short record is put together here and copied out at once. */
+#define RUSTQUEUE_RECORD_BOUNCE		128
+
+/*
+ * Copy @msg out as a record of @size bytes (header, payload, padding).
+ * Returns false on a fault: @to may then hold part of it.
+ */
+static bool rustqueue_copy_record(const struct rustqueue_msg *msg, size_t size,
+				  struct iov_iter *to)
+{
+	struct rustqueue_record rec = { .len = msg->len };
+	size_t pad = size - sizeof(rec) - msg->len;
+	u8 buf[RUSTQUEUE_RECORD_BOUNCE];
+
+	if (size > sizeof(buf))
+		return copy_to_iter(&rec, sizeof(rec), to) == sizeof(rec) &&
+		       copy_to_iter(msg->data, msg->len, to) == msg->len &&
+		       iov_iter_zero(pad, to) == pad;
+	/* One copy to user memory costs more than building it here. */
+	memcpy(buf, &rec, sizeof(rec));
+	memcpy(buf + sizeof(rec), msg->data, msg->len);
+	memset(buf + sizeof(rec) + msg->len, 0, pad);
+	return copy_to_iter(buf, size, to) == size;
+}
+
+/*
+ * Records semantics: as many whole messages as @to holds, each as a struct
+ * rustqueue_record, its payload and padding, waiting for the first unless
+ * @nonblock.  A buffer too short for the first fails with -EMSGSIZE; a
+ * copy that faults ends the call with the messages before it, and the one
+ * it faulted on stays first.
+ */
+static ssize_t rustqueue_read_records(struct rustqueue_file *rf, struct iov_iter *to,
+				      bool nonblock)
+{
+	struct rustqueue *q = rf->q;
+	struct rustqueue_msg *msg, *last = NULL;
+	unsigned int avail, n = 0;
+	size_t size, done = 0;
+	u64 bytes = 0;
+	LIST_HEAD(taken);
+	ssize_t ret = 0;
+	bool waited;
+
+	msg = rustqueue_lock_front(q, nonblock, &waited);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	/*
+	 * The first @avail messages hold still under read_lock: only its
+	 * holder takes messages off, and writers add theirs after the last.
+	 */
+	scoped_guard(spinlock, &q->lock)
+		avail = q->count;
+	for (;;) {
+		size = RUSTQUEUE_RECORD_SIZE(msg->len);
+		if (size > iov_iter_count(to)) {
+			ret = -EMSGSIZE;
+			break;
+		}
+		if (!rustqueue_copy_record(msg, size, to)) {
+			ret = -EFAULT;
+			break;
+		}
+		done += size;
+		bytes += msg->len;
+		last = msg;
+		if (++n == avail)
+			break;
+		msg = list_next_entry(msg, node);
+	}
+	if (n)
+		rustqueue_pop_many(q, last, n, bytes, &taken);
+	rustqueue_unlock_front(q, waited);
+
+	if (!n)
+		return ret;
+	rustqueue_msgs_done(q, &taken, n);
+	return done;
+}
+
+/*
+ * Drain semantics: the rest of a message this file holds, then as many
+ * whole messages as fit, one after the other; when not even the first fits
+ * an empty buffer, the file takes it and streams it out over the next
+ * calls.  Returns 0 once the queue is empty: nothing waits.
+ */
+static ssize_t rustqueue_read_drain_locked(struct rustqueue_file *rf, struct iov_iter *to)
+{
+	struct rustqueue *q = rf->q;
+	struct rustqueue_msg *msg, *last = NULL;
+	unsigned int avail, n = 0;
+	size_t done = 0, copied;
+	LIST_HEAD(taken);
+	ssize_t ret = 0;
+	u64 bytes = 0;
+	bool waited;
+
+	lockdep_assert_held(&rf->lock);
+
+	if (rf->msg) {
+		ret = rustqueue_copy_held(rf, to);
+		/* Its rest first, then whole messages, if any fit after it. */
+		if (ret < 0 || rf->msg)
+			return ret;
+		done = ret;
+	}
+
+	msg = rustqueue_lock_front(q, true, &waited);
+	if (IS_ERR(msg)) {
+		if (done || PTR_ERR(msg) == -EAGAIN)
+			return done;
+		return PTR_ERR(msg);
+	}
+	scoped_guard(spinlock, &q->lock)
+		avail = q->count;
+	for (;;) {
+		if (msg->len > iov_iter_count(to)) {
+			if (n || done)
+				break;
+			/* Not even one fits: this file takes it, as in the default mode. */
+			copied = copy_to_iter(msg->data, msg->len, to);
+			if (!copied) {
+				ret = -EFAULT;
+				break;
+			}
+			rustqueue_pop(q, msg);
+			rf->pos = copied;
+			WRITE_ONCE(rf->msg, msg);
+			done = copied;
+			break;
+		}
+		if (copy_to_iter(msg->data, msg->len, to) != msg->len) {
+			ret = -EFAULT;
+			break;
+		}
+		done += msg->len;
+		bytes += msg->len;
+		last = msg;
+		if (++n == avail)
+			break;
+		msg = list_next_entry(msg, node);
+	}
+	if (n)
+		rustqueue_pop_many(q, last, n, bytes, &taken);
+	rustqueue_unlock_front(q, waited);
+
+	if (n)
+		rustqueue_msgs_done(q, &taken, n);
+	if (done)
+		return done;
+	return ret;
+}
+
+/* A signal ends the wait for another thread's read of this file. */
+static ssize_t rustqueue_read_drain(struct rustqueue_file *rf, struct iov_iter *to)
+{
+	ssize_t ret;
+
+	if (mutex_lock_interruptible(&rf->lock))
+		return -ERESTARTSYS;
+	ret = rustqueue_read_drain_locked(rf, to);
+	mutex_unlock(&rf->lock);
+	return ret;
+}
+
 static ssize_t rustqueue_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct rustqueue_file *rf = iocb->ki_filp->private_data;
 
 	if (!iov_iter_count(to))
 		return 0;
+	switch (rf->q->semantics) {
+	case RUSTQUEUE_RECORDS:
+		return rustqueue_read_records(rf, to, rustqueue_nonblock(iocb));
+	case RUSTQUEUE_DRAIN:
+		return rustqueue_read_drain(rf, to);
+	default:
+		break;
+	}
 	if (rustqueue_packet(rf->q, iocb->ki_flags & IOCB_DIRECT))
 		return rustqueue_read_packet(rf, to, rustqueue_nonblock(iocb));
 	return rustqueue_read_stream(rf, to);
@@ -973,19 +1417,27 @@ static int rustqueue_next_len(struct file *file)
 {
 	struct rustqueue_file *rf = file->private_data;
 	struct rustqueue *q = rf->q;
-	size_t len;
+	size_t held = 0;
+	u64 len;
 
 	scoped_cond_guard(mutex_intr, return -ERESTARTSYS, &rf->lock) {
 		if (rf->msg)
-			return rf->msg->len - rf->pos;
+			held = rf->msg->len - rf->pos;
+		if (held && q->semantics != RUSTQUEUE_DRAIN)
+			return held;
 		if (!rustqueue_packet(q, file->f_flags & O_DIRECT) && rf->eof)
 			return 0;
 	}
 
 	spin_lock(&q->lock);
 	len = rustqueue_front_len_locked(q);
+	/* A records read needs room for one; a drain read returns them all. */
+	if (q->semantics == RUSTQUEUE_RECORDS && len)
+		len = RUSTQUEUE_RECORD_SIZE(len);
+	else if (q->semantics == RUSTQUEUE_DRAIN)
+		len = held + q->bytes;
 	spin_unlock(&q->lock);
-	return len;
+	return min_t(u64, len, INT_MAX);
 }
 
 static void rustqueue_get_info(struct rustqueue *q, struct rustqueue_info *info)
@@ -1452,6 +1904,8 @@ static const char * const rustqueue_semantics_names[] = {
 	[RUSTQUEUE_STREAM]	= "stream",
 	[RUSTQUEUE_PACKET]	= "packet",
 	[RUSTQUEUE_DIRECT]	= "direct",
+	[RUSTQUEUE_RECORDS]	= "records",
+	[RUSTQUEUE_DRAIN]	= "drain",
 };
 
 static ssize_t rustqueue_cfg_semantics_show(struct config_item *item, char *page)

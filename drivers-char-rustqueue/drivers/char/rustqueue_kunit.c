@@ -66,7 +66,7 @@ static ssize_t rq_write(struct rustqueue *q, const void *buf, size_t len, bool p
 	struct iov_iter from;
 
 	iov_iter_kvec(&from, ITER_SOURCE, &kv, 1, len);
-	return rustqueue_write(q, &from, packet, true);
+	return rustqueue_write(q, &from, packet, true, RUSTQUEUE_COUNT_ALL);
 }
 
 static ssize_t rq_write_str(struct rustqueue *q, const char *s)
@@ -240,7 +240,7 @@ static void rustqueue_test_segments_make_one_message(struct kunit *test)
 	char buf[16];
 
 	iov_iter_kvec(&from, ITER_SOURCE, kv, ARRAY_SIZE(kv), 6);
-	KUNIT_ASSERT_EQ(test, rustqueue_write(t->q, &from, true, true), 6);
+	KUNIT_ASSERT_EQ(test, rustqueue_write(t->q, &from, true, true, RUSTQUEUE_COUNT_ALL), 6);
 	KUNIT_EXPECT_EQ(test, rq_info(t->q).count, 1);
 	KUNIT_ASSERT_EQ(test, rq_read(&t->rf, buf, sizeof(buf), true), 6);
 	KUNIT_EXPECT_MEMEQ(test, buf, "abcdef", 6);
@@ -357,7 +357,7 @@ static void rustqueue_test_limit_lowered_during_write(struct kunit *test)
 	struct rustqueue_msg *msg;
 	struct rustqueue_info info;
 
-	KUNIT_ASSERT_EQ(test, rustqueue_reserve(t->q, 100, true, true), 0);
+	KUNIT_ASSERT_EQ(test, rustqueue_reserve(t->q, 100, true, true, RUSTQUEUE_COUNT_ALL), 0);
 	KUNIT_EXPECT_EQ(test, rq_info(t->q).in_flight, 1);
 	msg = rustqueue_msg_alloc(t->q, 100);
 	KUNIT_ASSERT_NOT_NULL(test, msg);
@@ -375,10 +375,13 @@ static void rustqueue_test_limit_lowered_during_write(struct kunit *test)
 
 	/* Without a free place, nothing is reserved. */
 	rustqueue_set_capacity(t->q, 1);
-	KUNIT_ASSERT_EQ(test, rustqueue_reserve(t->q, 10, true, true), 0);
-	KUNIT_EXPECT_EQ(test, rustqueue_reserve(t->q, 10, true, true), -EAGAIN);
-	KUNIT_EXPECT_EQ(test, rustqueue_reserve(t->q, 10, false, true), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, rustqueue_reserve(t->q, 100, true, true), -EINVAL);
+	KUNIT_ASSERT_EQ(test, rustqueue_reserve(t->q, 10, true, true, RUSTQUEUE_COUNT_ALL), 0);
+	KUNIT_EXPECT_EQ(test, rustqueue_reserve(t->q, 10, true, true, RUSTQUEUE_COUNT_ALL),
+			-EAGAIN);
+	KUNIT_EXPECT_EQ(test, rustqueue_reserve(t->q, 10, false, true, RUSTQUEUE_COUNT_ALL),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, rustqueue_reserve(t->q, 100, true, true, RUSTQUEUE_COUNT_ALL),
+			-EINVAL);
 	KUNIT_EXPECT_EQ(test, rq_info(t->q).in_flight, 1);
 	rustqueue_release_place(t->q);
 	KUNIT_EXPECT_EQ(test, rq_info(t->q).in_flight, 0);
@@ -586,6 +589,263 @@ static void rustqueue_test_semantics(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rustqueue_set_semantics(q, RUSTQUEUE_DIRECT), -EBUSY);
 }
 
+/* Make the case's queue (and its file) anew with @semantics. */
+static void rq_remake(struct kunit *test, enum rustqueue_semantics semantics)
+{
+	struct rustqueue_test *t = test->priv;
+
+	rq_file_close(t);
+	rustqueue_put(t->q);
+	t->q = rustqueue_create(semantics, "kunit");
+	KUNIT_ASSERT_NOT_NULL(test, t->q);
+	rq_file_open(t, t->q);
+}
+
+/*
+ * Records of @n messages of @lens bytes into @buf (zeroed, so the padding
+ * is): message i is bytes 'a' + i.  Returns the bytes they take.
+ */
+static size_t rq_records(u8 *buf, const u32 *lens, unsigned int n)
+{
+	struct rustqueue_record rec = {};
+	size_t off = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		rec.len = lens[i];
+		memcpy(buf + off, &rec, sizeof(rec));
+		memset(buf + off + sizeof(rec), 'a' + i, lens[i]);
+		off += RUSTQUEUE_RECORD_SIZE(lens[i]);
+	}
+	return off;
+}
+
+static ssize_t rq_write_records(struct rustqueue *q, const void *buf, size_t len)
+{
+	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
+	struct iov_iter from;
+
+	iov_iter_kvec(&from, ITER_SOURCE, &kv, 1, len);
+	return rustqueue_write_records(q, &from, true, RUSTQUEUE_COUNT_ALL);
+}
+
+static ssize_t rq_read_records(struct rustqueue_file *rf, void *buf, size_t size)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = size };
+	struct iov_iter to;
+
+	iov_iter_kvec(&to, ITER_DEST, &kv, 1, size);
+	return rustqueue_read_records(rf, &to, true);
+}
+
+/*
+ * Records: a batch goes in whole and comes back as it was written, padding
+ * included; a read takes only the records that fit, and none when the first
+ * does not.
+ */
+static void rustqueue_test_records_round_trip(struct kunit *test)
+{
+	static const u32 lens[] = { 1, 7, 8, 64, 200 };
+	struct rustqueue_test *t = test->priv;
+	u8 *in = rq_buffer(test, 1024), *out = rq_buffer(test, 1024);
+	size_t len, two = RUSTQUEUE_RECORD_SIZE(1) + RUSTQUEUE_RECORD_SIZE(7);
+
+	rq_remake(test, RUSTQUEUE_RECORDS);
+	len = rq_records(in, lens, ARRAY_SIZE(lens));
+	KUNIT_ASSERT_EQ(test, rq_write_records(t->q, in, len), len);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).count, ARRAY_SIZE(lens));
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).bytes, 1 + 7 + 8 + 64 + 200);
+
+	/* Room for two and a half records: two. */
+	KUNIT_ASSERT_EQ(test, rq_read_records(&t->rf, out, two + 12), two);
+	KUNIT_EXPECT_MEMEQ(test, out, in, two);
+	KUNIT_EXPECT_EQ(test, rq_read_records(&t->rf, out, RUSTQUEUE_RECORD_SIZE(8) - 1),
+			-EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).count, 3);
+	KUNIT_ASSERT_EQ(test, rq_read_records(&t->rf, out, 1024), len - two);
+	KUNIT_EXPECT_MEMEQ(test, out, in + two, len - two);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).dequeued, ARRAY_SIZE(lens));
+	KUNIT_EXPECT_EQ(test, rq_read_records(&t->rf, out, 1024), -EAGAIN);
+}
+
+/*
+ * A bad record ends the write after the records before it, which are
+ * queued; a write that starts with it fails.
+ */
+static void rustqueue_test_records_bad_record(struct kunit *test)
+{
+	static const u32 lens[] = { 4, 4, 4 };
+	struct rustqueue_test *t = test->priv;
+	u8 *buf = rq_buffer(test, 256);
+	size_t one = RUSTQUEUE_RECORD_SIZE(4), len;
+	struct rustqueue_record *second = (void *)(buf + one);
+
+	rq_remake(test, RUSTQUEUE_RECORDS);
+	len = rq_records(buf, lens, ARRAY_SIZE(lens));
+	second->len = 0;
+	KUNIT_EXPECT_EQ(test, rq_write_records(t->q, buf, len), one);
+	KUNIT_EXPECT_EQ(test, rq_write_records(t->q, buf + one, len - one), -EINVAL);
+	second->len = 4;
+	second->flags = 1;
+	KUNIT_EXPECT_EQ(test, rq_write_records(t->q, buf, len), one);
+	second->flags = 0;
+	rustqueue_set_max_msg_size(t->q, 3);
+	KUNIT_EXPECT_EQ(test, rq_write_records(t->q, buf, len), -EINVAL);
+	rustqueue_set_max_msg_size(t->q, 4);
+	/* Cut short: the second record's payload is not all there. */
+	KUNIT_EXPECT_EQ(test, rq_write_records(t->q, buf, one + 10), one);
+	/* A header alone, or less. */
+	KUNIT_EXPECT_EQ(test, rq_write_records(t->q, buf, 6), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).count, 3);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).in_flight, 0);
+}
+
+/*
+ * More records than places, without waiting: as many as there are places,
+ * across steps of RUSTQUEUE_BATCH_MAX, in order; then EAGAIN.
+ */
+static void rustqueue_test_records_more_than_places(struct kunit *test)
+{
+	enum { N = RUSTQUEUE_BATCH_MAX + 8 };
+	struct rustqueue_test *t = test->priv;
+	size_t rs = RUSTQUEUE_RECORD_SIZE(1), len;
+	u8 *in = rq_buffer(test, N * rs), *out = rq_buffer(test, N * rs);
+	u32 lens[N];
+	int i;
+
+	rq_remake(test, RUSTQUEUE_RECORDS);
+	for (i = 0; i < N; i++)
+		lens[i] = 1;
+	len = rq_records(in, lens, N);
+	rustqueue_set_capacity(t->q, N - 4);
+	KUNIT_EXPECT_EQ(test, rq_write_records(t->q, in, len), (N - 4) * rs);
+	KUNIT_EXPECT_EQ(test, rq_write_records(t->q, in, rs), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).in_flight, 0);
+	KUNIT_ASSERT_EQ(test, rq_read_records(&t->rf, out, len), (N - 4) * rs);
+	KUNIT_EXPECT_MEMEQ(test, out, in, (N - 4) * rs);
+}
+
+/*
+ * push_many() queues a batch in order up to the first message longer than
+ * max_msg_size, lowered since its place was taken: it and those after it
+ * stay on the batch, for the caller to free with their places.
+ */
+static void rustqueue_test_push_many_limit_lowered(struct kunit *test)
+{
+	static const u32 lens[] = { 10, 100, 10 };
+	struct rustqueue_test *t = test->priv;
+	struct rustqueue_msg *msg, *next;
+	LIST_HEAD(batch);
+	int i;
+
+	KUNIT_ASSERT_EQ(test, rustqueue_reserve_many(t->q, 10, 3, true, true,
+						     RUSTQUEUE_COUNT_ALL), 3);
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		msg = rustqueue_msg_alloc(t->q, lens[i]);
+		KUNIT_ASSERT_NOT_NULL(test, msg);
+		list_add_tail(&msg->node, &batch);
+	}
+	rustqueue_set_max_msg_size(t->q, 50);
+	KUNIT_EXPECT_EQ(test, rustqueue_push_many(t->q, &batch, true), 1);
+	i = 0;
+	list_for_each_entry_safe(msg, next, &batch, node) {
+		i++;
+		list_del(&msg->node);
+		rustqueue_msg_free(msg);
+	}
+	KUNIT_EXPECT_EQ(test, i, 2);
+	rustqueue_release_places(t->q, 2);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).count, 1);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).in_flight, 0);
+	/* Not the first: the call succeeds, and the next one counts it. */
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).rejected, 0);
+
+	KUNIT_ASSERT_EQ(test, rustqueue_reserve_many(t->q, 10, 1, true, true,
+						     RUSTQUEUE_COUNT_ALL), 1);
+	msg = rustqueue_msg_alloc(t->q, 100);
+	KUNIT_ASSERT_NOT_NULL(test, msg);
+	list_add_tail(&msg->node, &batch);
+	KUNIT_EXPECT_EQ(test, rustqueue_push_many(t->q, &batch, true), 0);
+	list_del(&msg->node);
+	rustqueue_msg_free(msg);
+	rustqueue_release_places(t->q, 1);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).rejected, 1);
+}
+
+/*
+ * A refusal is counted once, by the call that fails with it: not by a
+ * later step of a call that returns the records it queued before it.
+ */
+static void rustqueue_test_records_refusal_counted_once(struct kunit *test)
+{
+	enum { N = RUSTQUEUE_BATCH_MAX + 2 };
+	struct rustqueue_test *t = test->priv;
+	size_t rs = RUSTQUEUE_RECORD_SIZE(4), len;
+	u8 *buf = rq_buffer(test, N * rs);
+	struct rustqueue_record *bad = (void *)(buf + RUSTQUEUE_BATCH_MAX * rs);
+	u32 lens[N];
+	int i;
+
+	rq_remake(test, RUSTQUEUE_RECORDS);
+	for (i = 0; i < N; i++)
+		lens[i] = 4;
+	len = rq_records(buf, lens, N);
+
+	/* No place for the second step's records. */
+	rustqueue_set_capacity(t->q, RUSTQUEUE_BATCH_MAX);
+	KUNIT_EXPECT_EQ(test, rq_write_records(t->q, buf, len), RUSTQUEUE_BATCH_MAX * rs);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).rejected, 0);
+	KUNIT_EXPECT_EQ(test, rq_write_records(t->q, buf, rs), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).rejected, 1);
+	rustqueue_set_capacity(t->q, RUSTQUEUE_CAPACITY_MAX);
+
+	/* Too long, first in the second step. */
+	rustqueue_set_max_msg_size(t->q, 4);
+	bad->len = 5;
+	KUNIT_EXPECT_EQ(test, rq_write_records(t->q, buf, len), RUSTQUEUE_BATCH_MAX * rs);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).rejected, 1);
+	KUNIT_EXPECT_EQ(test, rq_write_records(t->q, bad, len - RUSTQUEUE_BATCH_MAX * rs), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).rejected, 2);
+}
+
+static ssize_t rq_read_drain(struct rustqueue_file *rf, void *buf, size_t size)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = size };
+	struct iov_iter to;
+
+	iov_iter_kvec(&to, ITER_DEST, &kv, 1, size);
+	return rustqueue_read_drain(rf, &to);
+}
+
+/*
+ * Drain: whole messages while they fit, then 0; one longer than the buffer
+ * is streamed out, and the messages after it follow.
+ */
+static void rustqueue_test_drain(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	char buf[16];
+
+	rq_remake(test, RUSTQUEUE_DRAIN);
+	rq_write_str(t->q, "one");
+	rq_write_str(t->q, "two");
+	rq_write_str(t->q, "three");
+	KUNIT_ASSERT_EQ(test, rq_read_drain(&t->rf, buf, 7), 6);
+	KUNIT_EXPECT_MEMEQ(test, buf, "onetwo", 6);
+	KUNIT_ASSERT_EQ(test, rq_read_drain(&t->rf, buf, sizeof(buf)), 5);
+	KUNIT_EXPECT_MEMEQ(test, buf, "three", 5);
+	KUNIT_EXPECT_EQ(test, rq_read_drain(&t->rf, buf, sizeof(buf)), 0);
+
+	rq_write_str(t->q, "0123456789");
+	rq_write_str(t->q, "ab");
+	KUNIT_ASSERT_EQ(test, rq_read_drain(&t->rf, buf, 4), 4);
+	KUNIT_EXPECT_MEMEQ(test, buf, "0123", 4);
+	KUNIT_ASSERT_EQ(test, rq_read_drain(&t->rf, buf, sizeof(buf)), 8);
+	KUNIT_EXPECT_MEMEQ(test, buf, "456789ab", 8);
+	KUNIT_EXPECT_EQ(test, rq_read_drain(&t->rf, buf, sizeof(buf)), 0);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).in_flight, 0);
+}
+
 /* The names mkdir accepts for a queue. */
 static void rustqueue_test_name_valid(struct kunit *test)
 {
@@ -625,6 +885,12 @@ static struct kunit_case rustqueue_test_cases[] = {
 	KUNIT_CASE(rustqueue_test_file_keeps_queue),
 	KUNIT_CASE(rustqueue_test_semantics),
 	KUNIT_CASE(rustqueue_test_name_valid),
+	KUNIT_CASE(rustqueue_test_records_round_trip),
+	KUNIT_CASE(rustqueue_test_records_bad_record),
+	KUNIT_CASE(rustqueue_test_records_more_than_places),
+	KUNIT_CASE(rustqueue_test_push_many_limit_lowered),
+	KUNIT_CASE(rustqueue_test_records_refusal_counted_once),
+	KUNIT_CASE(rustqueue_test_drain),
 	{}
 };
 

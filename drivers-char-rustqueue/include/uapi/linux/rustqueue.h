@@ -44,6 +44,30 @@ struct rustqueue_info {
 	__u64 reserved[3];
 };
 
+/**
+ * struct rustqueue_record - one message in a buffer of a "records" queue
+ * @len: length of the message, 1 to the queue's max_msg_size (at most
+ *	1 MiB, so that RUSTQUEUE_RECORD_SIZE() cannot wrap)
+ * @flags: zero in what read() returns; write() fails with EINVAL unless
+ *	it is zero
+ *
+ * On a named queue whose semantics are "records", read() returns and
+ * write() takes buffers of whole records: each is this header, then @len
+ * bytes of the message, then zero to seven bytes of padding up to the next
+ * multiple of %RUSTQUEUE_RECORD_ALIGN, so that the next header is aligned.
+ * RUSTQUEUE_RECORD_SIZE(@len) is a record's size, padding included: a
+ * buffer read can be written back as it is.
+ */
+struct rustqueue_record {
+	__u32 len;
+	__u32 flags;
+};
+
+#define RUSTQUEUE_RECORD_ALIGN	8
+#define RUSTQUEUE_RECORD_SIZE(len)					\
+	(sizeof(struct rustqueue_record) +				\
+	 (((len) + RUSTQUEUE_RECORD_ALIGN - 1) & ~(RUSTQUEUE_RECORD_ALIGN - 1)))
+
 #define RUSTQUEUE_IOC_MAGIC	0xB9
 
 #define RUSTQUEUE_IOC_INFO	_IOR(RUSTQUEUE_IOC_MAGIC, 0x00, struct rustqueue_info)

@@ -4,11 +4,13 @@
  * open, close, dup, read, write, readv, writev, preadv2, pwritev2, poll,
  * ioctl, fcntl (O_DIRECT, O_NONBLOCK, O_ASYNC) and lseek with random flags,
  * sizes and buffers (good, read-only, unmapped, straddling the end of a
- * mapping), while an interval timer and SIGIO interrupt whatever blocks
+ * mapping), writes of framed records (whole, cut short, with a bad one
+ * among them), and io_uring reads and writes left in flight, cancelled or
+ * reaped, while an interval timer and SIGIO interrupt whatever blocks
  * and the sysfs limits change under them.
  * Where configfs is mounted they also make and remove named queues
- * ("fz-PID-0" to "fz-PID-3"), change their settings and do the same calls
- * on them, also on files of queues already removed.  Every call must
+ * ("fz-PID-0" to "fz-PID-3"), change their settings (all five semantics)
+ * and do the same calls on them, also on files of queues already removed.  Every call must
  * return a result its manual allows; afterwards the driver's counters must
  * agree with what is left in /dev/rustqueue.  The kernel checkers (KASAN,
  * lockdep, kmemleak) watch the rest.
@@ -31,11 +33,18 @@
 
 #include "../kselftest.h"
 #include "rustqueue_util.h"
+#include "rustqueue_uring.h"
 
 #define SLOTS		8
 #define MAX_PROCS	16
 #define NAMES		4
 #define BUF_SIZE	(2 * RQ_MAX_MSG + 64)
+/*
+ * The good buffer is larger: a records or drain read returns as many
+ * messages as the length it is given allows, and a queue holds at most 70
+ * of RQ_MAX_MSG bytes, framed, here.
+ */
+#define GOOD_SIZE	(1024 * 1024)
 
 struct counts {
 	uint64_t calls[MAX_PROCS];
@@ -52,6 +61,10 @@ static bool slot_seed[SLOTS];
 static int me;
 /* The named queues' prefix, "fz-PID", or "" without configfs. */
 static char names[32];
+/* This process's io_uring, when the kernel has one; requests in flight. */
+static struct rq_ring ring;
+static bool have_ring;
+static unsigned int in_flight;
 
 static uint64_t rnd(uint64_t n)
 {
@@ -158,7 +171,9 @@ static void do_open(void)
 /* Make, remove and set up named queues under the other processes. */
 static void do_queue(void)
 {
-	static const char * const semantics[] = { "stream", "packet", "direct", "bogus" };
+	static const char * const semantics[] = {
+		"stream", "packet", "direct", "records", "drain", "bogus",
+	};
 	char name[48], val[32];
 	int ret;
 
@@ -192,19 +207,29 @@ static void do_queue(void)
 	}
 }
 
+/*
+ * A write to a named queue may queue part of the buffer: in "records"
+ * semantics, the first whole records of bytes that happen to hold some
+ * (read there earlier).  Elsewhere a message is queued whole or not at all.
+ */
+static bool write_result(ssize_t n, size_t len, int i)
+{
+	return n == (ssize_t)len || (n == -1 && io_errno(errno)) ||
+	       (!slot_seed[i] && n > 0 && (size_t)n < len);
+}
+
 static void do_rw(bool writing)
 {
 	size_t len = rnd_len();
 	void *buf = rnd_buf(len);
+	int i = rnd(SLOTS);
 	ssize_t n;
 
 	if (writing) {
 		if (buf == good && len <= BUF_SIZE)
 			memset(good, rnd(256), len);
-		n = write(rnd_slot(), buf, len);
-		/* A message is queued whole or not at all. */
-		check(n == (ssize_t)len || (n == -1 && io_errno(errno)), "write",
-		      n < 0 ? errno : 0);
+		n = write(slot[i], buf, len);
+		check(write_result(n, len, i), "write", n < 0 ? errno : 0);
 	} else {
 		n = read(rnd_slot(), buf, len);
 		check((n >= 0 && (size_t)n <= len) || (n == -1 && io_errno(errno)), "read",
@@ -215,7 +240,7 @@ static void do_rw(bool writing)
 static void do_rwv(bool writing)
 {
 	struct iovec iov[40];
-	int cnt = 1 + rnd(ARRAY_SIZE(iov)), i, flags = 0;
+	int cnt = 1 + rnd(ARRAY_SIZE(iov)), i, flags = 0, k = rnd(SLOTS);
 	size_t total = 0;
 	ssize_t n;
 
@@ -227,13 +252,135 @@ static void do_rwv(bool writing)
 	if (rnd(4) == 0)
 		flags = RWF_NOWAIT;
 	if (writing)
-		n = flags ? pwritev2(rnd_slot(), iov, cnt, -1, flags) :
-			    writev(rnd_slot(), iov, cnt);
+		n = flags ? pwritev2(slot[k], iov, cnt, -1, flags) : writev(slot[k], iov, cnt);
 	else
-		n = flags ? preadv2(rnd_slot(), iov, cnt, -1, flags) : readv(rnd_slot(), iov, cnt);
-	check((n >= 0 && (size_t)n <= total && (!writing || (size_t)n == total)) ||
+		n = flags ? preadv2(slot[k], iov, cnt, -1, flags) : readv(slot[k], iov, cnt);
+	check((writing && write_result(n, total, k)) ||
+	      (!writing && n >= 0 && (size_t)n <= total) ||
 	      (n == -1 && (io_errno(errno) || errno == EOPNOTSUPP)),
 	      writing ? "writev" : "readv", n < 0 ? errno : 0);
+}
+
+/*
+ * Records of random lengths into @buf: whole, sometimes with a bad one
+ * (zero length, flags, too long) among them or the last cut short.  Their
+ * sizes go to @sizes; returns how many bytes to write.
+ */
+static size_t make_records(uint8_t *buf, size_t *sizes, int *nr)
+{
+	struct rustqueue_record rec;
+	size_t off = 0, len;
+	int i, n = 1 + rnd(16);
+
+	for (i = 0; i < n; i++) {
+		len = rnd(8) ? 1 + rnd(200) : 1 + rnd(RQ_MAX_MSG + 1);
+		if (off + RUSTQUEUE_RECORD_SIZE(len) > BUF_SIZE)
+			break;
+		rec = (struct rustqueue_record){ .len = len };
+		if (rnd(32) == 0)
+			rec.len = 0;
+		if (rnd(32) == 0)
+			rec.flags = 1;
+		memcpy(buf + off, &rec, sizeof(rec));
+		memset(buf + off + sizeof(rec), 'a' + i, len);
+		sizes[i] = RUSTQUEUE_RECORD_SIZE(len);
+		off += sizes[i];
+	}
+	*nr = i;
+	/* Cut short, now and then. */
+	return rnd(16) || !off ? off : off - 1 - rnd(off);
+}
+
+/*
+ * Is @n bytes a result a write of these records may give?  On a queue in
+ * "records" semantics, the bytes of the first K whole records; on any
+ * other, the whole buffer, one message.
+ */
+static bool records_result(ssize_t n, size_t len, const size_t *sizes, int nr)
+{
+	size_t sum = 0;
+	int i;
+
+	if (n < 0)
+		return false;
+	if ((size_t)n == len)
+		return true;
+	for (i = 0; i < nr && sum < (size_t)n; i++)
+		sum += sizes[i];
+	return sum == (size_t)n && n > 0;
+}
+
+static void do_records(void)
+{
+	size_t sizes[16], len;
+	int nr, cut;
+	ssize_t n;
+	struct iovec iov[2];
+
+	len = make_records(good, sizes, &nr);
+	if (rnd(2)) {
+		n = write(rnd_slot(), good, len);
+	} else {
+		cut = rnd(len + 1);
+		iov[0] = (struct iovec){ good, cut };
+		iov[1] = (struct iovec){ good + cut, len - cut };
+		n = writev(rnd_slot(), iov, 2);
+	}
+	check(records_result(n, len, sizes, nr) || (n == -1 && io_errno(errno)), "records",
+	      n < 0 ? errno : 0);
+}
+
+/* A completion of this process's io_uring: its result must be allowed. */
+static void uring_reap(const struct io_uring_cqe *cqe)
+{
+	int res = cqe->res;
+
+	in_flight--;
+	/* user_data: the request's length, or ~0 for a cancellation. */
+	if (cqe->user_data == ~0ULL) {
+		/* How many were cancelled: IORING_ASYNC_CANCEL_ANY implies all. */
+		check(res >= 0 || res == -ENOENT || res == -EALREADY, "cancel", -res);
+		return;
+	}
+	check((res >= 0 && (uint64_t)res <= cqe->user_data) ||
+	      (res < 0 && (io_errno(-res) || res == -ECANCELED)), "io_uring", -res);
+}
+
+/*
+ * An IORING_OP_READ or IORING_OP_WRITE of a random file, buffer and
+ * length, sometimes RWF_NOWAIT, left in flight; now and then a
+ * cancellation of everything in flight.  What completed is reaped.
+ */
+static void do_uring(void)
+{
+	struct io_uring_cqe cqe;
+	struct io_uring_sqe *sqe;
+	size_t len = rnd(8) ? rnd(512) : rnd_len();
+	int ret;
+
+	if (!have_ring)
+		return;
+	while (rq_ring_cqe(&ring, &cqe))
+		uring_reap(&cqe);
+	if (in_flight < 6) {
+		len = len > UINT32_MAX ? UINT32_MAX : len;
+		sqe = rq_ring_rw(&ring, rnd(2) ? IORING_OP_READ : IORING_OP_WRITE, rnd_slot(),
+				 rnd_buf(len), len, len);
+		if (sqe && rnd(4) == 0)
+			sqe->rw_flags = RWF_NOWAIT;
+		in_flight += !!sqe;
+	}
+	sqe = rnd(8) ? NULL : rq_ring_sqe(&ring);
+	if (sqe) {
+		sqe->opcode = IORING_OP_ASYNC_CANCEL;
+		sqe->fd = -1;
+		sqe->cancel_flags = IORING_ASYNC_CANCEL_ANY;
+		sqe->user_data = ~0ULL;
+		in_flight++;
+	}
+	ret = rq_ring_submit(&ring, 0, -1);
+	check(ret >= 0 || ret == -EINTR || ret == -EBUSY || ret == -EAGAIN, "io_uring_enter",
+	      ret < 0 ? -ret : 0);
 }
 
 static void do_poll(void)
@@ -364,8 +511,15 @@ static int fuzz(int p, uint64_t seed, double end)
 	sigaction(SIGIO, &sa, NULL);
 	setitimer(ITIMER_REAL, &tick, NULL);
 
+	have_ring = !rq_ring_init(&ring, 8, NULL);
 	while (now() < end) {
-		switch (rnd(12)) {
+		switch (rnd(14)) {
+		case 12:
+			do_records();
+			break;
+		case 13:
+			do_uring();
+			break;
 		case 0: case 1:
 			do_open();
 			break;
@@ -445,8 +599,8 @@ int main(int argc, char **argv)
 	page = sysconf(_SC_PAGESIZE);
 	counts = mmap(NULL, sizeof(*counts), PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	good = malloc(BUF_SIZE);
-	/* Four pages: read-only, read-write then a hole (the edge), unmapped. */
+	good = malloc(GOOD_SIZE);
+	/* Four pages: read-only, read-write then a hole (the edge), no access. */
 	map = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (counts == MAP_FAILED || !good || map == MAP_FAILED)
 		ksft_exit_fail_msg("memory: %s\n", strerror(errno));
@@ -454,7 +608,11 @@ int main(int argc, char **argv)
 	edge = map + page;
 	unmapped = map + 3 * page;
 	mprotect(readonly, page, PROT_READ);
-	munmap(map + 2 * page, 2 * page);
+	/*
+	 * No access rather than unmapped: a hole could take a later mapping,
+	 * such as an io_uring's rings, which a read would then write over.
+	 */
+	mprotect(map + 2 * page, 2 * page, PROT_NONE);
 
 	ksft_print_msg("seed %llu (rerun with -s %llu), %d processes, %d s, %s\n",
 		       (unsigned long long)seed, (unsigned long long)seed, procs, seconds,

@@ -41,7 +41,7 @@ if [ ! -d "$cfs" ]; then
 	ktap_skip_all "$cfs not present: load rustqueue.ko, mount configfs"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 9
+ktap_set_plan 10
 
 mkdir "$dir"
 seen=$(stat -c '%F %a %u %g' "$node" 2>&1)
@@ -91,6 +91,14 @@ check "mkdir of a bad name fails with EINVAL" $? "$(cat "$tmp/err")"
 mkdir "$dir" 2>"$tmp/err"
 grep -q 'File exists' "$tmp/err"
 check "mkdir of an existing queue fails with EEXIST" $? "$(cat "$tmp/err")"
+
+# The original's wish: one cat prints every queued message and ends.
+echo drain >"$dir/semantics"
+for m in one two three; do echo "$m" >"$node"; done
+seen="$(cat "$node" | tr '\n' ' ')/$(cat "$node")/$(cat "$dir/semantics")"
+[ "$seen" = "one two three //drain" ]
+check "drain semantics: one cat prints every message in order and ends" $? "$seen"
+echo stream >"$dir/semantics"
 
 echo kept >"$node"
 exec 3<"$node"

@@ -11,10 +11,14 @@
  *
  * With -q QUEUES, the load runs on /dev/rustqueue and QUEUES - 1 named
  * queues made for the run (semantics "direct"): writer and reader I use
- * queue I % QUEUES.
+ * queue I % QUEUES.  On these, mode 4 is packet mode through io_uring
+ * (IORING_OP_WRITE, IORING_OP_READ).  With -b, the last named queue is in
+ * "records" semantics instead, and its processes move batches of framed
+ * messages: blocking (writev() splitting the buffer at random), O_NONBLOCK
+ * driven by poll(), and through io_uring, a batch per request.
  *
- * usage: rustqueue_stress [-q QUEUES] [-w WRITERS] [-r READERS] [-t SECONDS]
- *                         [-n MESSAGES_PER_WRITER] [-s SEED]
+ * usage: rustqueue_stress [-q QUEUES] [-b] [-w WRITERS] [-r READERS]
+ *                         [-t SECONDS] [-n MESSAGES_PER_WRITER] [-s SEED]
  */
 
 #define _GNU_SOURCE
@@ -29,9 +33,13 @@
 
 #include "../kselftest.h"
 #include "rustqueue_util.h"
+#include "rustqueue_uring.h"
 
 #define MAX_PROCS	32
 #define MAX_QUEUES	8
+#define MAX_BATCH	12	/* messages per records write */
+#define NR_MODES	5	/* of a process on a "direct" queue */
+#define NR_BATCH_MODES	3	/* of one on the "records" queue */
 #define MAGIC		0x52514d53	/* "RQMS" */
 #define STOP_MAGIC	0x52515354	/* "RQST" */
 
@@ -54,6 +62,7 @@ struct tally {
 	uint64_t corrupt[MAX_PROCS];
 	uint64_t crossed[MAX_PROCS];	/* messages from another queue, per reader */
 	uint64_t errors[MAX_PROCS];	/* unexpected errno, per process */
+	uint64_t stops[MAX_QUEUES];	/* stop messages taken, per queue */
 };
 
 static struct tally *tally;
@@ -65,6 +74,8 @@ static unsigned int max_msg = RQ_MAX_MSG;
 static int queues = 1;
 static char queue_name[MAX_QUEUES][RQ_NAME_MAX + 1];
 static char queue_path[MAX_QUEUES][64];
+/* -b: the index of the queue in "records" semantics, or -1. */
+static int records_q = -1;
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -104,25 +115,161 @@ static void wait_for(int fd, short events)
 	poll(&pfd, 1, 100);
 }
 
+/* One IORING_OP_READ or IORING_OP_WRITE, waited for: its result, as read() gives it. */
+static ssize_t ring_rw(struct rq_ring *ring, int op, int fd, void *buf, size_t len)
+{
+	struct io_uring_cqe cqe;
+
+	if (!rq_ring_rw(ring, op, fd, buf, len, 1) || rq_ring_submit(ring, 1, -1) < 0 ||
+	    !rq_ring_wait(ring, &cqe, -1)) {
+		errno = EIO;
+		return -1;
+	}
+	if (cqe.res < 0) {
+		errno = -cqe.res;
+		return -1;
+	}
+	return cqe.res;
+}
+
+/* A message of random length: mostly short, now and then up to the limit. */
+static size_t fill_msg(uint8_t *buf, int w, uint64_t seq, uint64_t *rng)
+{
+	struct msg_hdr *h = (struct msg_hdr *)buf;
+	uint64_t r = rng_next(rng);
+	size_t len, i;
+
+	len = sizeof(*h) + (r % 4 ? (r >> 8) % 256 : (r >> 8) % (max_msg - sizeof(*h) + 1));
+	h->magic = MAGIC;
+	h->queue = w % queues;
+	h->writer = w;
+	h->seq = seq;
+	h->len = len;
+	for (i = sizeof(*h); i < len; i++)
+		buf[i] = rng_next(rng) >> 56;
+	h->sum = checksum(h, buf + sizeof(*h), len - sizeof(*h));
+	return len;
+}
+
+/* A record of @len bytes at @p, its message left to the caller. */
+static size_t put_record(uint8_t *p, size_t len)
+{
+	struct rustqueue_record rec = { .len = len };
+	size_t size = RUSTQUEUE_RECORD_SIZE(len);
+
+	memcpy(p, &rec, sizeof(rec));
+	memset(p + sizeof(rec) + len, 0, size - sizeof(rec) - len);
+	return size;
+}
+
 /*
- * Writer W: mode W % 4 is default mode with a retry after ENOSPC, blocking
- * packet mode, O_NONBLOCK packet mode driven by poll(), or default mode
- * driven by poll().  One message in 64 is one byte too long and one in 50
- * is empty: the first must fail with EINVAL, the second return 0.
+ * A writer of the records queue: batches of 1 to MAX_BATCH messages, in
+ * mode (W / QUEUES) % 3: blocking writev() split at a random byte,
+ * O_NONBLOCK driven by poll(), or io_uring.  A call may queue part of a
+ * batch (a signal, no room without waiting, io_uring's first try): the
+ * rest follows.  One batch in 64 ends with a record one byte too long,
+ * which ends the call after the others and fails alone with EINVAL.
+ */
+static int records_writer(int w, uint64_t seed, double end)
+{
+	int mode = (w / queues) % NR_BATCH_MODES, fd, k, nb, done;
+	uint64_t rng = seed ^ (0x9e3779b97f4a7c15ULL * (w + 1));
+	size_t cap = (MAX_BATCH + 1) * RUSTQUEUE_RECORD_SIZE(max_msg + 1);
+	size_t sizes[MAX_BATCH], lens[MAX_BATCH], total, all, off, cut;
+	uint8_t *buf = malloc(cap);
+	struct iovec iov[2];
+	struct rq_ring ring;
+	uint64_t seq = 0;
+	bool bad;
+	ssize_t n;
+
+	fd = open(queue_path[w % queues], O_WRONLY | (mode == 1 ? O_NONBLOCK : 0));
+	if (fd < 0 || !buf || (mode == 2 && rq_ring_init(&ring, 4, NULL)))
+		return 1;
+	while (seq < per_writer && now() < end) {
+		nb = 1 + rng_next(&rng) % MAX_BATCH;
+		if (seq + nb > per_writer)
+			nb = per_writer - seq;
+		bad = rng_next(&rng) % 64 == 0;
+		for (k = 0, total = 0; k < nb; k++) {
+			lens[k] = fill_msg(buf + total + sizeof(struct rustqueue_record), w,
+					   seq + k, &rng);
+			sizes[k] = put_record(buf + total, lens[k]);
+			total += sizes[k];
+		}
+		all = total;
+		if (bad)
+			all += put_record(buf + total, max_msg + 1);
+		for (off = 0, done = 0; off < total; ) {
+			if (mode == 1)
+				wait_for(fd, POLLOUT);
+			if (mode == 2) {
+				n = ring_rw(&ring, IORING_OP_WRITE, fd, buf + off, all - off);
+			} else if (mode == 0) {
+				cut = rng_next(&rng) % (all - off + 1);
+				iov[0] = (struct iovec){ buf + off, cut };
+				iov[1] = (struct iovec){ buf + off + cut, all - off - cut };
+				n = writev(fd, iov, 2);
+			} else {
+				n = write(fd, buf + off, all - off);
+			}
+			if (n < 0 && errno == EAGAIN && mode == 1) {
+				tally->rejected[w]++;
+				continue;
+			}
+			if (n <= 0 || (size_t)n > total - off) {
+				tally->errors[w]++;
+				break;
+			}
+			/* Whole records only, in order. */
+			for (off += n; n > 0; done++) {
+				if (done == nb || (size_t)n < sizes[done]) {
+					tally->errors[w]++;
+					goto out;
+				}
+				n -= sizes[done];
+				tally->written[w]++;
+				tally->bytes_written[w] += lens[done];
+			}
+		}
+		seq += done;
+		if (done < nb)
+			break;
+		if (bad) {
+			n = write(fd, buf + total, all - total);
+			if (n != -1 || errno != EINVAL)
+				tally->errors[w]++;
+			else
+				tally->rejected[w]++;
+		}
+	}
+out:
+	close(fd);
+	return 0;
+}
+
+/*
+ * Writer W: on a "direct" queue, mode W % 5 is default mode with a retry
+ * after ENOSPC, blocking packet mode, O_NONBLOCK packet mode driven by
+ * poll(), default mode driven by poll(), or packet mode through io_uring.
+ * One message in 64 is one byte too long and one in 50 is empty: the first
+ * must fail with EINVAL, the second return 0.
  */
 static int writer(int w, uint64_t seed, double end)
 {
-	static const int flags[] = { 0, O_DIRECT, O_DIRECT | O_NONBLOCK, 0 };
-	int mode = w % 4, fd;
+	static const int flags[] = { 0, O_DIRECT, O_DIRECT | O_NONBLOCK, 0, O_DIRECT };
+	int mode = w % NR_MODES, fd;
 	uint64_t rng = seed ^ (0x9e3779b97f4a7c15ULL * (w + 1));
 	uint8_t *buf = malloc(max_msg + 1);
-	struct msg_hdr *h = (struct msg_hdr *)buf;
+	struct rq_ring ring;
 	uint64_t seq = 0, r;
 	ssize_t n;
-	size_t len, i;
+	size_t len;
 
+	if (w % queues == records_q)
+		return records_writer(w, seed, end);
 	fd = open(queue_path[w % queues], O_WRONLY | flags[mode]);
-	if (fd < 0 || !buf)
+	if (fd < 0 || !buf || (mode == 4 && rq_ring_init(&ring, 4, NULL)))
 		return 1;
 	while (seq < per_writer && now() < end) {
 		r = rng_next(&rng);
@@ -139,23 +286,16 @@ static int writer(int w, uint64_t seed, double end)
 				tally->errors[w]++;
 			continue;
 		}
-		/* Mostly short messages, now and then up to the limit. */
-		len = sizeof(*h) + (r % 4 ? (r >> 8) % 256 : (r >> 8) % (max_msg - sizeof(*h) + 1));
-		h->magic = MAGIC;
-		h->queue = w % queues;
-		h->writer = w;
-		h->seq = seq;
-		h->len = len;
-		for (i = sizeof(*h); i < len; i++)
-			buf[i] = rng_next(&rng) >> 56;
-		h->sum = checksum(h, buf + sizeof(*h), len - sizeof(*h));
-
+		len = fill_msg(buf, w, seq, &rng);
 		if (mode == 3)
 			wait_for(fd, POLLOUT);
-		if (seq % 3 == 0) {
+		if (mode == 4) {
+			n = ring_rw(&ring, IORING_OP_WRITE, fd, buf, len);
+		} else if (seq % 3 == 0) {
 			struct iovec iov[2] = {
-				{ .iov_base = buf, .iov_len = sizeof(*h) },
-				{ .iov_base = buf + sizeof(*h), .iov_len = len - sizeof(*h) },
+				{ .iov_base = buf, .iov_len = sizeof(struct msg_hdr) },
+				{ .iov_base = buf + sizeof(struct msg_hdr),
+				  .iov_len = len - sizeof(struct msg_hdr) },
 			};
 
 			n = writev(fd, iov, 2);
@@ -237,36 +377,111 @@ static ssize_t read_default(int r, uint8_t *buf, uint64_t *rng, bool poll_first)
 }
 
 /*
- * Reader R: mode R % 4 is blocking packet mode, O_NONBLOCK packet mode
- * driven by poll(), default mode with short reads, or default mode driven
- * by poll().  A reader ends at its stop message, which the parent queues
- * behind every writer's last message.
+ * A reader of the records queue, in mode (R / QUEUES) % 3: blocking,
+ * O_NONBLOCK driven by poll(), or io_uring, into a buffer of random size:
+ * when it is too short for the first record (EMSGSIZE), FIONREAD sizes the
+ * next.  The parent queues one stop message at a time, so that no read
+ * takes two.
  */
-static int reader(int r, uint64_t seed, double end)
+static int records_reader(int r, uint64_t seed, double end)
 {
-	int mode = r % 4, fd = -1;
+	int mode = (r / queues) % NR_BATCH_MODES, fd, need = 0;
 	uint64_t rng = seed ^ (0xc2b2ae3d27d4eb4fULL * (r + 1));
-	uint8_t *buf = malloc(max_msg + 1);
+	size_t cap = MAX_BATCH * RUSTQUEUE_RECORD_SIZE(max_msg), size, off, rs;
+	uint8_t *buf = malloc(cap);
+	struct rustqueue_record rec;
 	int64_t last[MAX_PROCS];
+	struct rq_ring ring;
+	bool stop = false;
 	ssize_t n;
 	int i;
 
 	for (i = 0; i < MAX_PROCS; i++)
 		last[i] = -1;
-	if (!buf)
+	fd = open(queue_path[r % queues], O_RDONLY | (mode == 1 ? O_NONBLOCK : 0));
+	if (fd < 0 || !buf || (mode == 2 && rq_ring_init(&ring, 4, NULL)))
 		return 1;
-	if (mode < 2) {
-		fd = open(queue_path[r % queues], O_RDONLY | O_DIRECT | (mode ? O_NONBLOCK : 0));
+	while (!stop) {
+		size = need ? need : RUSTQUEUE_RECORD_SIZE(sizeof(struct msg_hdr)) +
+				     rng_next(&rng) % cap;
+		if (size > cap)
+			size = cap;
+		need = 0;
+		if (mode == 1)
+			wait_for(fd, POLLIN);
+		if (mode == 2)
+			n = ring_rw(&ring, IORING_OP_READ, fd, buf, size);
+		else
+			n = read(fd, buf, size);
+		if (n < 0 && errno == EAGAIN && mode == 1)
+			continue;
+		if (n < 0 && errno == EMSGSIZE) {
+			/* Another reader may have taken that record since. */
+			if (ioctl(fd, FIONREAD, &need) || need > (int)cap)
+				tally->errors[r]++;
+			if (need <= (int)size || need > (int)cap)
+				need = 0;
+			continue;
+		}
+		if (n <= 0) {
+			tally->errors[r]++;
+			continue;
+		}
+		for (off = 0; off < (size_t)n; off += rs) {
+			memcpy(&rec, buf + off, sizeof(rec));
+			rs = RUSTQUEUE_RECORD_SIZE(rec.len);
+			if (rec.flags || !rec.len || off + rs > (size_t)n) {
+				tally->corrupt[r]++;
+				break;
+			}
+			if (!account(r, buf + off + sizeof(rec), rec.len, last))
+				stop = true;
+		}
+	}
+	__atomic_fetch_add(&tally->stops[r % queues], 1, __ATOMIC_RELAXED);
+	close(fd);
+	return 0;
+}
+
+/*
+ * Reader R: on a "direct" queue, mode R % 5 is blocking packet mode,
+ * O_NONBLOCK packet mode driven by poll(), default mode with short reads,
+ * default mode driven by poll(), or packet mode through io_uring.  A reader
+ * ends at its stop message, which the parent queues behind every writer's
+ * last message.
+ */
+static int reader(int r, uint64_t seed, double end)
+{
+	static const int flags[] = { O_DIRECT, O_DIRECT | O_NONBLOCK, 0, 0, O_DIRECT };
+	int mode = r % NR_MODES, fd = -1;
+	uint64_t rng = seed ^ (0xc2b2ae3d27d4eb4fULL * (r + 1));
+	uint8_t *buf = malloc(max_msg + 1);
+	int64_t last[MAX_PROCS];
+	struct rq_ring ring;
+	ssize_t n;
+	int i;
+
+	if (r % queues == records_q)
+		return records_reader(r, seed, end);
+	for (i = 0; i < MAX_PROCS; i++)
+		last[i] = -1;
+	if (!buf || (mode == 4 && rq_ring_init(&ring, 4, NULL)))
+		return 1;
+	if (flags[mode]) {
+		fd = open(queue_path[r % queues], O_RDONLY | flags[mode]);
 		if (fd < 0)
 			return 1;
 	}
 	for (;;) {
-		if (mode >= 2) {
+		if (mode == 2 || mode == 3) {
 			n = read_default(r, buf, &rng, mode == 3);
 		} else {
 			if (mode == 1)
 				wait_for(fd, POLLIN);
-			n = read(fd, buf, max_msg);
+			if (mode == 4)
+				n = ring_rw(&ring, IORING_OP_READ, fd, buf, max_msg);
+			else
+				n = read(fd, buf, max_msg);
 			if (n < 0 && errno == EAGAIN && mode == 1)
 				continue;
 			if (n <= 0) {
@@ -296,7 +511,10 @@ static void end_run(void)
 			ksft_print_msg("cannot remove queue %s\n", queue_name[q]);
 }
 
-/* Queues 1 to QUEUES - 1: named queues in "direct" semantics. */
+/*
+ * Queues 1 to QUEUES - 1: named queues in "direct" semantics, but for the
+ * last in "records" semantics with -b.
+ */
 static void make_queues(void)
 {
 	int q, err;
@@ -310,7 +528,7 @@ static void make_queues(void)
 			ksft_exit_fail_msg("mkdir " RQ_CONFIGFS "%s: %s\n",
 					   queue_name[q], strerror(err));
 		}
-		err = q_set(queue_name[q], "semantics", "direct");
+		err = q_set(queue_name[q], "semantics", q == records_q ? "records" : "direct");
 		if (err)
 			ksft_exit_fail_msg("%s semantics: %s\n", queue_name[q], strerror(err));
 		snprintf(queue_path[q], sizeof(queue_path[q]), "/dev/rustqueue-%s", queue_name[q]);
@@ -349,13 +567,16 @@ int main(int argc, char **argv)
 	struct msg_hdr stop = { .magic = STOP_MAGIC };
 	const char *why;
 	double start, end;
-	bool counters_agree = true;
+	bool counters_agree = true, batches = false;
 	int bad = 0;
 
-	while ((opt = getopt(argc, argv, "q:w:r:t:n:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "q:bw:r:t:n:s:")) != -1) {
 		switch (opt) {
 		case 'q':
 			queues = atoi(optarg);
+			break;
+		case 'b':
+			batches = true;
 			break;
 		case 'w':
 			writers = atoi(optarg);
@@ -374,7 +595,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [-q QUEUES] [-w WRITERS] [-r READERS]\n"
+				"usage: %s [-q QUEUES] [-b] [-w WRITERS] [-r READERS]\n"
 				"       [-t SECONDS] [-n MESSAGES_PER_WRITER] [-s SEED]\n",
 				argv[0]);
 			return KSFT_FAIL;
@@ -382,8 +603,10 @@ int main(int argc, char **argv)
 	}
 	if (writers < 1 || writers > MAX_PROCS || readers < 1 || readers > MAX_PROCS ||
 	    !per_writer || per_writer > UINT32_MAX || queues < 1 || queues > MAX_QUEUES ||
-	    writers < queues || readers < queues)
+	    writers < queues || readers < queues || (batches && queues < 2))
 		ksft_exit_fail_msg("bad arguments: at least a writer and a reader per queue\n");
+	if (batches)
+		records_q = queues - 1;
 
 	ksft_print_header();
 	ksft_set_plan(1);
@@ -400,7 +623,7 @@ int main(int argc, char **argv)
 	make_queues();
 	for (q = 0; q < queues; q++) {
 		if (q)
-			fd[q] = open(queue_path[q], O_RDWR | O_DIRECT);
+			fd[q] = open(queue_path[q], O_RDWR | (q == records_q ? 0 : O_DIRECT));
 		if (fd[q] < 0 || get_info(fd[q], &before[q]))
 			ksft_exit_fail_msg("%s: %s\n", queue_path[q], strerror(errno));
 	}
@@ -413,8 +636,9 @@ int main(int argc, char **argv)
 	if (tally == MAP_FAILED || seen == MAP_FAILED)
 		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
 
-	ksft_print_msg("seed %llu, %d queues, %d writers, %d readers, %d s\n",
-		       (unsigned long long)seed, queues, writers, readers, seconds);
+	ksft_print_msg("seed %llu, %d queues%s, %d writers, %d readers, %d s\n",
+		       (unsigned long long)seed, queues, batches ? " (the last in records)" : "",
+		       writers, readers, seconds);
 	/* A lost wakeup must fail the run, not hang it. */
 	alarm(seconds + 120);
 	start = now();
@@ -426,9 +650,29 @@ int main(int argc, char **argv)
 	bad = wait_all(pids, writers);
 	/* Behind the last message of every writer: one stop per reader. */
 	for (i = 0; i < readers; i++) {
+		if (i % queues == records_q)
+			continue;
 		q_readers[i % queues]++;
 		if (write(fd[i % queues], &stop, sizeof(stop)) != sizeof(stop))
 			bad++;
+	}
+	/* On the records queue one at a time, so that no read takes two. */
+	for (i = 0; records_q > 0 && i < readers; i++) {
+		uint8_t rec[RUSTQUEUE_RECORD_SIZE(sizeof(stop))];
+		int taken;
+
+		if (i % queues != records_q)
+			continue;
+		taken = q_readers[records_q]++;
+		put_record(rec, sizeof(stop));
+		memcpy(rec + sizeof(struct rustqueue_record), &stop, sizeof(stop));
+		if (write(fd[records_q], rec, sizeof(rec)) != sizeof(rec)) {
+			bad++;
+			break;
+		}
+		while (__atomic_load_n(&tally->stops[records_q], __ATOMIC_RELAXED) ==
+		       (uint64_t)taken)
+			usleep(1000);
 	}
 	bad += wait_all(pids + writers, readers);
 	for (q = 0; q < queues; q++)

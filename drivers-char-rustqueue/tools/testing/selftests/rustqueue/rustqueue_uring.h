@@ -41,7 +41,8 @@ static inline int rq_ring_init(struct rq_ring *r, unsigned int entries, unsigned
 	r->fd = syscall(__NR_io_uring_setup, entries, &p);
 	if (r->fd < 0)
 		return -1;
-	*features = p.features;
+	if (features)
+		*features = p.features;
 	r->sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
 	r->cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
 	if (p.features & IORING_FEAT_SINGLE_MMAP) {
