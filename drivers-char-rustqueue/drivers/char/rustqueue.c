@@ -623,21 +623,22 @@ static bool rustqueue_nonblock(struct kiocb *iocb)
 }
 
 /* Which refusals of a reservation count as rejected. */
-#define RUSTQUEUE_COUNT_INVALID		BIT(0)	/* longer than max_msg_size */
-#define RUSTQUEUE_COUNT_FULL		BIT(1)	/* no place: ENOSPC, EAGAIN */
-#define RUSTQUEUE_COUNT_ALL		(RUSTQUEUE_COUNT_INVALID | RUSTQUEUE_COUNT_FULL)
+#define RUSTQUEUE_COUNT_REFUSED		BIT(0)	/* EINVAL (too long), ENOSPC */
+#define RUSTQUEUE_COUNT_WOULDBLOCK	BIT(1)	/* EAGAIN */
+#define RUSTQUEUE_COUNT_ALL		(RUSTQUEUE_COUNT_REFUSED | RUSTQUEUE_COUNT_WOULDBLOCK)
 
 /*
- * Which refusals of the write @iocb count: all, but for a place missing at
- * io_uring's first try, which does not wait (IOCB_NOWAIT on an asynchronous
- * kiocb of a file without O_NONBLOCK): io_uring waits in poll and tries
- * again, and the writer never sees that refusal.
+ * Which refusals of the write @iocb count: all, but for EAGAIN from a try
+ * that must not wait on an asynchronous kiocb.  io_uring makes such a try
+ * first, and on EAGAIN waits in poll and tries again, also for a file with
+ * O_NONBLOCK (the driver sets FMODE_NOWAIT): the writer never sees it.
+ * RWF_NOWAIT through io_uring or aio looks the same here and is not
+ * counted either.
  */
 static unsigned int rustqueue_counts(struct kiocb *iocb)
 {
-	if ((iocb->ki_flags & IOCB_NOWAIT) && !is_sync_kiocb(iocb) &&
-	    !(iocb->ki_filp->f_flags & O_NONBLOCK))
-		return RUSTQUEUE_COUNT_INVALID;
+	if ((iocb->ki_flags & IOCB_NOWAIT) && !is_sync_kiocb(iocb))
+		return RUSTQUEUE_COUNT_REFUSED;
 	return RUSTQUEUE_COUNT_ALL;
 }
 
@@ -676,7 +677,8 @@ static int rustqueue_reserve_many(struct rustqueue *q, size_t len, unsigned int 
 		waited = true;
 		spin_lock(&q->lock);
 	}
-	if (ret < 0 && (count & (ret == -EINVAL ? RUSTQUEUE_COUNT_INVALID : RUSTQUEUE_COUNT_FULL)))
+	if (ret < 0 && (count & (ret == -EAGAIN ? RUSTQUEUE_COUNT_WOULDBLOCK :
+						  RUSTQUEUE_COUNT_REFUSED)))
 		q->rejected++;
 	spin_unlock(&q->lock);
 
@@ -876,7 +878,7 @@ static ssize_t rustqueue_write_records_step(struct rustqueue *q, struct iov_iter
 		list_add_tail(&msg->node, &batch);
 	}
 
-	queued = i ? rustqueue_push_many(q, &batch, count & RUSTQUEUE_COUNT_INVALID) : 0;
+	queued = i ? rustqueue_push_many(q, &batch, count & RUSTQUEUE_COUNT_REFUSED) : 0;
 	if (queued < i)
 		ret = -EINVAL;
 	list_for_each_entry_safe(msg, next, &batch, node) {
@@ -898,8 +900,9 @@ static ssize_t rustqueue_write_records_step(struct rustqueue *q, struct iov_iter
  * Records semantics: queue each record of @from as one message, in order,
  * in steps of at most RUSTQUEUE_BATCH_MAX.  Returns the bytes of the
  * records queued: a record that cannot be queued ends the call, and its
- * error is the call's only when it is the first (the next write(), which
- * starts with it, gets it otherwise), as for sendmmsg().
+ * error is the call's, and counted as @count says, only when it is the
+ * first (the next write(), which starts with it, gets it otherwise), as for
+ * sendmmsg().
  */
 static ssize_t rustqueue_write_records(struct rustqueue *q, struct iov_iter *from, bool nonblock,
 				       unsigned int count)

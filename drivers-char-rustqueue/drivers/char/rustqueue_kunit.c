@@ -808,6 +808,44 @@ static void rustqueue_test_records_refusal_counted_once(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rq_info(t->q).rejected, 2);
 }
 
+static void rq_complete(struct kiocb *iocb, long ret)
+{
+}
+
+/*
+ * Which refusals count: all of a synchronous call or of one that may wait;
+ * of an asynchronous try that must not wait (io_uring's first), all but
+ * EAGAIN, which io_uring meets again after waiting in poll, unseen by the
+ * writer.  ENOSPC and EINVAL are final there too, and count.
+ */
+static void rustqueue_test_refusals_counted(struct kunit *test)
+{
+	struct rustqueue_test *t = test->priv;
+	struct kiocb sync_try = { .ki_flags = IOCB_NOWAIT };
+	struct kiocb async_wait = { .ki_complete = rq_complete };
+	struct kiocb async_try = { .ki_flags = IOCB_NOWAIT, .ki_complete = rq_complete };
+	unsigned int uring = rustqueue_counts(&async_try);
+	struct kvec kv = { .iov_base = "xy", .iov_len = 2 };
+	struct iov_iter from;
+
+	KUNIT_EXPECT_EQ(test, rustqueue_counts(&sync_try), RUSTQUEUE_COUNT_ALL);
+	KUNIT_EXPECT_EQ(test, rustqueue_counts(&async_wait), RUSTQUEUE_COUNT_ALL);
+	KUNIT_EXPECT_EQ(test, uring, RUSTQUEUE_COUNT_REFUSED);
+
+	rustqueue_set_capacity(t->q, 1);
+	KUNIT_ASSERT_EQ(test, rq_write(t->q, "x", 1, true), 1);
+	iov_iter_kvec(&from, ITER_SOURCE, &kv, 1, 1);
+	KUNIT_EXPECT_EQ(test, rustqueue_write(t->q, &from, true, true, uring), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).rejected, 0);
+	iov_iter_kvec(&from, ITER_SOURCE, &kv, 1, 1);
+	KUNIT_EXPECT_EQ(test, rustqueue_write(t->q, &from, false, true, uring), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).rejected, 1);
+	rustqueue_set_max_msg_size(t->q, 1);
+	iov_iter_kvec(&from, ITER_SOURCE, &kv, 1, 2);
+	KUNIT_EXPECT_EQ(test, rustqueue_write(t->q, &from, true, true, uring), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rq_info(t->q).rejected, 2);
+}
+
 static ssize_t rq_read_drain(struct rustqueue_file *rf, void *buf, size_t size)
 {
 	struct kvec kv = { .iov_base = buf, .iov_len = size };
@@ -890,6 +928,7 @@ static struct kunit_case rustqueue_test_cases[] = {
 	KUNIT_CASE(rustqueue_test_records_more_than_places),
 	KUNIT_CASE(rustqueue_test_push_many_limit_lowered),
 	KUNIT_CASE(rustqueue_test_records_refusal_counted_once),
+	KUNIT_CASE(rustqueue_test_refusals_counted),
 	KUNIT_CASE(rustqueue_test_drain),
 	{}
 };
