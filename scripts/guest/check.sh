@@ -58,8 +58,9 @@ done
 result kselftest_rustqueue_none_skipped $? "$(grep -E 'SKIP|Totals' /tmp/kselftest.tap)"
 
 # The long runs: a minute of load, and a minute of random calls.
-# Three queues (the seed and two named ones), two writers and two readers
-# each, in mixed modes: nothing may cross from one queue to another.
+# Four queues (the seed and three named ones, the last in "records"
+# semantics), three writers and three readers each, in mixed modes and
+# through io_uring: nothing may cross from one queue to another.
 /kselftest/rustqueue/rustqueue_stress -q 4 -b -w 12 -r 12 -t 60 -s "$seed" | tee /tmp/stress.txt
 grep -q '^ok 1 ' /tmp/stress.txt
 result stress_60s $?

@@ -1164,7 +1164,7 @@ static void rustqueue_msgs_done(struct rustqueue *q, struct list_head *msgs, uns
 }
 
 /* A short record is put together here and copied out at once. */
-#define RUSTQUEUE_RECORD_BOUNCE		128
+#define RUSTQUEUE_RECORD_BOUNCE		RUSTQUEUE_RECORD_SIZE(64)
 
 /*
  * Copy @msg out as a record of @size bytes (header, payload, padding).
