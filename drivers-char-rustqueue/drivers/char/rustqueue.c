@@ -1168,10 +1168,11 @@ static void rustqueue_msgs_done(struct rustqueue *q, struct list_head *msgs, uns
 
 /*
  * Copy @msg out as a record of @size bytes (header, payload, padding).
- * Returns false on a fault: @to may then hold part of it.
+ * Returns false on a fault: @to may then hold part of it.  Not inlined, so
+ * that its bounce stays out of the read path's frame.
  */
-static bool rustqueue_copy_record(const struct rustqueue_msg *msg, size_t size,
-				  struct iov_iter *to)
+static noinline_for_stack bool
+rustqueue_copy_record(const struct rustqueue_msg *msg, size_t size, struct iov_iter *to)
 {
 	struct rustqueue_record rec = { .len = msg->len };
 	size_t pad = size - sizeof(rec) - msg->len;
