@@ -1,0 +1,36 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# scripts/lib/deps.sh: the Debian packages the scripts need, installed by name.
+# Sourced by scripts/rq.
+
+DEPS=(build-essential git flex bison bc cpio kmod rsync xz-utils libelf-dev libssl-dev
+      python3 python3-ply python3-git codespell sparse quilt ccache qemu-system-x86 git-email b4
+      busybox-static coreutils dash shellcheck libncurses-dev tmux gcc-multilib gnuplot-nox
+      coccinelle ocaml-nox clang lld llvm python3-sphinx liburing-dev
+      # What git-email only recommends and apt-get --no-install-recommends
+      # leaves out: send-email dies without Mail::Address (libmailtools-perl);
+      # the others check addresses and speak SMTP over TLS for --really.
+      libmailtools-perl libemail-valid-perl libnet-smtp-ssl-perl
+      libauthen-sasl-perl libio-socket-ssl-perl)
+
+apt_install() {
+	export DEBIAN_FRONTEND=noninteractive
+	as_root apt-get install -y -q --no-install-recommends "$@" && return 0
+	as_root apt-get update -q || true
+	as_root apt-get install -y -q --no-install-recommends "$@"
+}
+
+cmd_deps() {
+	local missing=() p
+	for p in "${DEPS[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		say "deps: all ${#DEPS[@]} packages present"
+		return
+	fi
+	run_logged deps "deps: installing ${missing[*]} (about a minute)" -- \
+		apt_install "${missing[@]}"
+}
