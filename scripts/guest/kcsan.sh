@@ -4,7 +4,7 @@
 # data race detector, which watches one access in 400 (kcsan.config). The
 # host fails the run on any kernel report but for data races with no frame
 # of the driver in either stack and the one upstream race in fs/select.c
-# that scripts/rq's KCSAN_UPSTREAM names (kcsan_sort there).
+# that KCSAN_UPSTREAM names (kcsan_sort in scripts/lib/reports.sh).
 seed=$(sed -n 's/.*rq_seed=\([0-9]*\).*/\1/p' /proc/cmdline)
 seed=${seed:-$(date +%s)}
 insmod /lib/modules/rustqueue.ko || exit 1

@@ -6,8 +6,12 @@
 
 DEPS=(build-essential git flex bison bc cpio kmod rsync xz-utils libelf-dev libssl-dev
       python3 python3-ply python3-git codespell sparse quilt ccache qemu-system-x86 git-email b4
-      busybox-static coreutils dash shellcheck libncurses-dev tmux gcc-multilib gnuplot-nox
+      busybox-static coreutils dash shellcheck libncurses-dev tmux gnuplot-nox
       coccinelle ocaml-nox clang lld llvm python3-sphinx liburing-dev
+      # gcc -m32 -static for the 32-bit programs: what gcc-multilib would
+      # bring, without it (Debian's gcc-multilib conflicts with the cross
+      # compilers the other architectures need, and apt removes them).
+      libc6-dev-i386 lib32gcc-12-dev
       # What git-email only recommends and apt-get --no-install-recommends
       # leaves out: send-email dies without Mail::Address (libmailtools-perl);
       # the others check addresses and speak SMTP over TLS for --really.
@@ -33,4 +37,26 @@ cmd_deps() {
 	fi
 	run_logged deps "deps: installing ${missing[*]} (about a minute)" -- \
 		apt_install "${missing[@]}"
+}
+
+# What building for and booting ARCH needs beyond DEPS: the cross compiler
+# and QEMU's system emulator (with arm64, the 32-bit arm compiler for the
+# compat programs).
+arch_packages() {
+	case "$1" in
+	arm64) echo gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm \
+		gcc-arm-linux-gnueabihf libc6-dev-armhf-cross ;;
+	s390x) echo gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-system-misc ;;
+	esac
+}
+
+arch_deps() {
+	local missing=() p
+	for p in $(arch_packages "$1"); do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] ||
+		run_logged "deps-$1" "deps: installing ${missing[*]} for $1 (a minute)" -- \
+			apt_install "${missing[@]}"
 }

@@ -56,6 +56,7 @@ cmd_lint() {
 	lint_coccicheck
 	lint_htmldocs
 	lint_builds
+	uapi_layouts_agree
 }
 
 # lint_build FLAVOUR TARGET...: configure the FLAVOUR build directory from
@@ -111,39 +112,64 @@ lint_builds() {
 	else
 		fail "CONFIG_RUSTQUEUE=n; log: $LOGS/build-off.log"
 	fi
-	if lint_build i386 bzImage modules && [ -f "$(flavour_dir i386)/drivers/char/rustqueue.ko" ]; then
+	if lint_build test-i386 bzImage modules && [ -f "$(flavour_dir test-i386)/drivers/char/rustqueue.ko" ]; then
 		pass "ARCH=i386: bzImage and rustqueue.ko build and link (modpost: no undefined symbol)"
-		driver_builds_clean i386 w1-i386 "ARCH=i386, W=1" W=1
+		driver_builds_clean test-i386 w1-i386 "ARCH=i386, W=1" W=1
 	else
-		fail "ARCH=i386; log: $LOGS/build-i386.log"
+		fail "ARCH=i386; log: $LOGS/build-test-i386.log"
 	fi
-	if lint_build clang modules_prepare; then
+	if lint_build clang bzImage modules; then
 		driver_builds_clean clang w1-clang "clang (LLVM=1), W=1" W=1
 	else
-		fail "clang (LLVM=1): modules_prepare; log: $LOGS/build-clang.log"
+		fail "clang (LLVM=1): bzImage and modules; log: $LOGS/build-clang.log"
 	fi
+	# The other architectures' guests' kernels, cross-compiled: 64-bit
+	# arm (weakly ordered) and s390x (big-endian).
+	local target
+	arch_deps arm64
+	arch_deps s390x
+	for target in debug-arm64 test-s390x; do
+		if lint_build "$target" "$(basename "$(kernel_image "$(target_arch "$target")")")" modules; then
+			pass "ARCH=$(target_arch "$target") ($target): the kernel and rustqueue.ko build and link"
+			driver_builds_clean "$target" "w1-$target" "ARCH=$(target_arch "$target"), W=1" W=1
+		else
+			fail "ARCH=$(target_arch "$target") ($target); log: $LOGS/build-$target.log"
+		fi
+	done
 	# The module as users build it: the release kernel's (rq demo's too).
 	if (cmd_build release) >/dev/null; then
-		checkstack release x86_64 drivers/char/rustqueue.ko
+		checkstack release drivers/char/rustqueue.ko
 	else
 		fail "checkstack.pl (release): the release build failed"
 	fi
-	checkstack i386 i386 drivers/char/rustqueue.ko
-	checkstack clang x86_64 drivers/char/rustqueue.o
+	checkstack test-i386 drivers/char/rustqueue.ko
+	checkstack clang drivers/char/rustqueue.o
+	checkstack test-s390x drivers/char/rustqueue.ko
 }
 
-# checkstack FLAVOUR ARCH OBJECT: scripts/checkstack.pl on the driver as
-# FLAVOUR built it; no function may use more than 256 bytes of stack.
+# checkstack TARGET OBJECT: scripts/checkstack.pl on the driver as TARGET
+# built it; no function may use more than 256 bytes of stack (on s390x that
+# includes the 160-byte register save area every frame has).
 checkstack() {
-	local flavour=$1 arch=$2 obj max=256 out big
-	obj=$(flavour_dir "$1")/$3
+	local flavour=$1 arch obj max=256 out big objdump=objdump
+	arch=$(target_arch "$1")
+	case "$arch" in
+	arm64) objdump=aarch64-linux-gnu-objdump ;;
+	s390x) objdump=s390x-linux-gnu-objdump ;;
+	esac
+	obj=$(flavour_dir "$1")/$2
 	[ -f "$obj" ] || { fail "checkstack.pl ($flavour): $obj was not built"; return; }
-	out=$(objdump -d "$obj" | perl "$TREE/scripts/checkstack.pl" "$arch" 0) ||
+	# The KUnit cases (rustqueue_test_*, in the test kernels' modules only)
+	# are not the driver: their frames hold KUnit's expectation records.
+	out=$("$objdump" -d "$obj" | perl "$TREE/scripts/checkstack.pl" "$arch" 0 |
+		grep -v ' rustqueue_test_[a-z0-9_]* ') ||
 		{ fail "checkstack.pl ($flavour) failed"; return; }
 	printf '%s\n' "$out" >"$LOGS/checkstack-$flavour.txt"
-	big=$(printf '%s\n' "$out" | awk -v max="$max" '$NF + 0 > max')
+	# The size is the digits after the last colon: checkstack.pl pads
+	# with tabs only up to a width, so a long name leaves no space before it.
+	big=$(printf '%s\n' "$out" | awk -v max="$max" '{ n = $0; sub(/.*:[ \t]*/, "", n) } n + 0 > max')
 	if [ -n "$out" ] && [ -z "$big" ]; then
-		pass "checkstack.pl ($flavour, $arch): none over $max bytes (largest: $(printf '%s\n' "$out" | head -n 1 | awk '{ print $2, $NF }') bytes)"
+		pass "checkstack.pl ($flavour, $arch): none over $max bytes (largest: $(printf '%s\n' "$out" | head -n 1 | awk '{ n = $0; sub(/.*:[ \t]*/, "", n); print $2, n }') bytes)"
 	else
 		printf '%s\n' "${big:-(no output)}" >&2
 		fail "checkstack.pl ($flavour, $arch): frames over $max bytes"
@@ -202,7 +228,7 @@ abi_describes_sysfs() {
 }
 
 # Every patch builds on its own: check out each commit of the series in turn
-# and build the modules and the selftests there.
+# and build the driver's module and the selftests there.
 patches_build_alone() {
 	local flavour=$1 c i=0 n log rc
 	n=$(git -C "$TREE" rev-list --count "$BASE_TAG..$BRANCH")
@@ -214,9 +240,11 @@ patches_build_alone() {
 		{
 			# The fragments again: an option a later patch adds (say, its
 			# KUnit tests) must be on when that patch is built.
-			write_config "$flavour" && kmake "$flavour" modules &&
+			# The driver's module alone, modpost included: the series
+			# touches nothing else that compiles.
+			write_config "$flavour" && kmake "$flavour" drivers/char/rustqueue.ko &&
 			if [ -d "$TREE/tools/testing/selftests/rustqueue" ]; then
-				make_selftests "$RQ_OUT/kselftest-patch-build" all
+				make_selftests "$RQ_OUT/kselftest-patch-build" x86_64 all
 			fi
 		} >"$log" 2>&1 || rc=$?
 		if [ "$rc" -eq 0 ]; then
@@ -325,4 +353,64 @@ run_shellcheck() {
 	mapfile -t files < <(shell_scripts)
 	[ ${#files[@]} -gt 5 ] || { say "shellcheck: only ${#files[@]} scripts found"; return 1; }
 	(cd "$RQ_ROOT" && shellcheck -x "${files[@]}")
+}
+
+# The ABI's layout on every architecture built, and arm's for arm64's
+# compat programs: each struct's size and its fields' offsets, and each
+# constant of <linux/rustqueue.h> (the ioctl numbers encode the sizes),
+# made known by the compiler for that architecture with the kernel's
+# asm-offsets trick (an "i" operand printed into the assembly) and compared.
+# The list is made from the header, so a new field or ioctl is in it.
+uapi_layouts_agree() {
+	local h=$TREE/include/uapi/linux/rustqueue.h dir=$RQ_OUT/uapi src arch cc vars=() n ref='' bad=()
+	arch_deps arm64
+	arch_deps s390x
+	mkdir -p "$dir"
+	src=$dir/layout.c
+	{
+		printf '#include <stddef.h>\n#include <linux/rustqueue.h>\n'
+		printf '#define SHOW(name, val) asm volatile("\\n.ascii \\"->" #name " %%0\\"" : : "i" (val))\n'
+		printf 'void layout(void);\nvoid layout(void)\n{\n'
+		awk '/^struct [a-z_]+ \{$/ { s = $2; printf "\tSHOW(sizeof_%s, sizeof(struct %s));\n", s, s; next }
+		     s != "" && /^\};/ { s = ""; next }
+		     s != "" && /^\t__[us](8|16|32|64) [a-z_]+(\[[0-9]+\])?;$/ {
+			f = $2; sub(/[[;].*/, "", f)
+			printf "\tSHOW(%s_%s, offsetof(struct %s, %s));\n", s, f, s, f }
+		     /^#define RUSTQUEUE_[A-Z_]+[ \t]/ { printf "\tSHOW(%s, %s);\n", $2, $2 }' "$h"
+		for n in 0 1 8 4096; do
+			printf '\tSHOW(RUSTQUEUE_RECORD_SIZE_%s, RUSTQUEUE_RECORD_SIZE(%s));\n' "$n" "$n"
+		done
+		printf '}\n'
+	} >"$src"
+	for arch in x86_64 i386 arm64 arm s390x; do
+		case "$arch" in
+		x86_64) cc="gcc"; vars=() ;;
+		i386) cc="gcc -m32"; vars=(ARCH=i386) ;;
+		arm64) cc=aarch64-linux-gnu-gcc; vars=(ARCH=arm64) ;;
+		arm) cc=arm-linux-gnueabihf-gcc; vars=(ARCH=arm) ;;
+		s390x) cc=s390x-linux-gnu-gcc; vars=(ARCH=s390) ;;
+		esac
+		if ! { make -s -C "$TREE" O="$dir/$arch" "${vars[@]}" headers &&
+		       $cc -S -O2 -Wall -Werror -isystem "$dir/$arch/usr/include" -o "$dir/$arch.s" "$src"; } \
+		       >"$LOGS/uapi-$arch.log" 2>&1; then
+			bad+=("$arch (did not compile; $LOGS/uapi-$arch.log)")
+			continue
+		fi
+		# A 32-bit compiler prints an ioctl number with its top bit set as
+		# a negative int: the same 32 bits.
+		sed -n 's/^.*\.ascii.*"->\([A-Za-z0-9_]*\) [$#]*\(-*[0-9]*\)".*$/\1 \2/p' "$dir/$arch.s" |
+			awk '{ if ($2 < 0) $2 = sprintf("%.0f", $2 + 4294967296); print }' >"$dir/$arch.txt"
+		if [ "$arch" = x86_64 ]; then
+			ref=$dir/$arch.txt
+		elif ! diff -u "$ref" "$dir/$arch.txt" >"$LOGS/uapi-$arch.diff"; then
+			bad+=("$arch ($LOGS/uapi-$arch.diff)")
+		fi
+	done
+	n=$(wc -l <"$ref" 2>/dev/null || echo 0)
+	if [ ${#bad[@]} -eq 0 ] && [ "$n" -gt 10 ] &&
+	   [ "$n" -eq "$(grep -c '^	SHOW(' "$src")" ]; then
+		pass "uapi layout: $n sizes, offsets and constants of <linux/rustqueue.h> agree on x86_64, i386, arm64, arm (compat) and s390x"
+	else
+		fail "uapi layout: $n values; differs or failed: ${bad[*]:-none} (out/uapi/layout.c)"
+	fi
 }

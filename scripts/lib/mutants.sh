@@ -8,41 +8,48 @@
 # and show that the guest tests catch each break: in the debug kernel with
 # guest/check.sh, or in the flavour a mutant names with guest/FLAVOUR.sh.
 cmd_mutants() {
-	local name flavour total=0 caught=0 rc first f=$TREE/drivers/char/rustqueue.c
-	local built=" " script
-	cmd_selftests
+	local name flavour target total=0 caught=0 rc first f=$TREE/drivers/char/rustqueue.c
+	local built=" " script arch=x86_64
+	if [ "${1:-}" = --arch ]; then
+		arch=${2:-}
+		[[ " $ARCHES " == *" $arch "* ]] || die "mutants: --arch ARCH, one of $ARCHES"
+		shift 2
+	fi
+	cmd_selftests "$arch"
 	trap 'git -C "$TREE" checkout -q -- drivers/char/rustqueue.c' EXIT
 	while IFS=$'\t' read -r name flavour; do
 		if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
 		script=$RQ_SCRIPTS/guest/check.sh
 		[ "$flavour" = debug ] || script=$RQ_SCRIPTS/guest/$flavour.sh
-		if [[ "$built" != *" $flavour "* ]]; then
+		target=$flavour
+		[ "$arch" = x86_64 ] || target=$flavour-$arch
+		if [[ "$built" != *" $target "* ]]; then
 			git -C "$TREE" checkout -q -- drivers/char/rustqueue.c
-			cmd_build "$flavour"
-			built+="$flavour "
+			cmd_build "$target"
+			built+="$target "
 		fi
 		total=$((total + 1))
 		git -C "$TREE" checkout -q -- drivers/char/rustqueue.c
 		mutate "$f" "$name" || die "mutant $name: its text is not in rustqueue.c any more: update scripts/mutants"
-		rebuild_module "$flavour" "mutant-$name-build" "mutant $name: building ($flavour)"
+		rebuild_module "$target" "mutant-$name-build" "mutant $name: building ($target)"
 		rc=0
-		(RQ_APPEND="${RQ_APPEND:-} rq_failfast" cmd_boot "$flavour" "$script") >/dev/null 2>&1 || rc=$?
-		cp "$LOGS/boot-$flavour.log" "$LOGS/mutant-$name.log"
+		(RQ_APPEND="${RQ_APPEND:-} rq_failfast" cmd_boot "$target" "$script") >/dev/null 2>&1 || rc=$?
+		cp "$LOGS/boot-$target.log" "$LOGS/mutant-$name.log"
 		first=$({ grep -nE '^(# )*not ok' "$LOGS/mutant-$name.log" || true
 			kernel_problems "$LOGS/mutant-$name.log" || true; } |
 			sort -t: -k1,1n | sed -n '1s/^[0-9]*://p')
 		if [ "$rc" -ne 0 ] || [ -n "$first" ]; then
 			caught=$((caught + 1))
-			pass "mutant $name caught: ${first:-guest exit $rc}"
+			pass "mutant $name caught ($target): ${first:-guest exit $rc}"
 		else
-			fail "mutant $name survived; see $LOGS/mutant-$name.log"
+			fail "mutant $name survived ($target); see $LOGS/mutant-$name.log"
 		fi
 	done < <(mutant_names)
 	[ "$total" -gt 0 ] || die "mutants: scripts/mutants has no mutant named $*"
 	git -C "$TREE" checkout -q -- drivers/char/rustqueue.c
 	trap - EXIT
-	for flavour in $built; do
-		rebuild_module "$flavour" "mutant-restore-$flavour" "mutants: rebuilding the real driver ($flavour)"
+	for target in $built; do
+		rebuild_module "$target" "mutant-restore-$target" "mutants: rebuilding the real driver ($target)"
 	done
 	say "mutants: $caught of $total caught"
 }

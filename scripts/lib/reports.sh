@@ -18,14 +18,6 @@ KERNEL_PROBLEMS='BUG:|WARNING:|Oops|Call Trace|Kernel panic|UBSAN:|blocked for m
 # of the driver, a one-sided one with pollwake included, fails the run.
 KCSAN_UPSTREAM='BUG: KCSAN: data-race in poll_schedule_timeout(\.[a-z]+\.[0-9]+)* / pollwake$'
 
-# A report KCSAN makes with one stack only ("race at unknown origin": the
-# value changed under a watched access, and the writer was not seen) could
-# hide a writer in the driver, so each is named here once it is known not to
-# be the driver's: a plain read of the directory's i_dir_seq in
-# fs/dcache.c's start_dir_add(), against another CPU's cmpxchg() of it, when
-# the fuzzer looks up nodes in /dev while others are added or removed.
-KCSAN_UPSTREAM_ONE_SIDED='BUG: KCSAN: data-race in start_dir_add\+0x[0-9a-f]+/0x[0-9a-f]+$'
-
 # kcsan_sort LOG: one line per KCSAN report of LOG's guest kernel log: its
 # class, a tab, its title. The class is
 #   "pollwake" for KCSAN_UPSTREAM's race, with the driver's wakeup in it;
@@ -35,16 +27,19 @@ KCSAN_UPSTREAM_ONE_SIDED='BUG: KCSAN: data-race in start_dir_add\+0x[0-9a-f]+/0x
 #     paths of the core kernel, as the lockless path walk of fs/namei.c
 #     against fs/dcache.c when the fuzzer opens nodes that rmdir removes
 #     ("__dentry_kill / step_into");
-#   "upstream" for a one-sided report KCSAN_UPSTREAM_ONE_SIDED names;
-#   "unknown" for any other one-sided report without a frame of the driver.
-# Only "pollwake", "outside" and "upstream" are set aside. A race on the
+#   "one-sided" for a report with one stack ("race at unknown origin": the
+#     value changed under a watched access, the writer unseen) and no frame
+#     of the driver, as the plain read of a directory's i_dir_seq in
+#     fs/dcache.c's start_dir_add() when the fuzzer looks up nodes in /dev
+#     while others are added or removed.
+# Only "driver" fails a run: the others stay in the log, and the host names
+# each (cmd_boot) and counts them (the reliability line). A race on the
 # driver's data seen only in two core-kernel stacks would be set aside too:
 # the wait queues and the O_ASYNC lists in struct rustqueue are also changed
 # by fs/select.c, eventpoll, io_uring and fs/fcntl.c, each under the wait
 # queue's or fasync's own locks.
 kcsan_sort() {
-	guest_dmesg "$1" | KCSAN_UPSTREAM=$KCSAN_UPSTREAM \
-		KCSAN_UPSTREAM_ONE_SIDED=$KCSAN_UPSTREAM_ONE_SIDED awk '
+	guest_dmesg "$1" | KCSAN_UPSTREAM=$KCSAN_UPSTREAM awk '
 		function out(class) {
 			if (title ~ ENVIRON["KCSAN_UPSTREAM"])
 				class = "pollwake"
@@ -52,10 +47,8 @@ kcsan_sort() {
 				class = "driver"
 			else if (!one_sided)
 				class = "outside"
-			else if (title ~ ENVIRON["KCSAN_UPSTREAM_ONE_SIDED"])
-				class = "upstream"
 			else
-				class = "unknown"
+				class = "one-sided"
 			print class "\t" title
 			title = ""
 		}
@@ -75,10 +68,10 @@ kcsan_sort() {
 }
 
 # kcsan_set_aside LOG: the titles of LOG's KCSAN reports that do not fail a
-# boot: of class pollwake, outside or upstream, and of no report of another.
+# boot: of any class but driver, and of no report of the driver.
 kcsan_set_aside() {
 	kcsan_sort "$1" | awk -F '\t' '
-		$1 == "pollwake" || $1 == "outside" || $1 == "upstream" { aside[$2] = 1; next }
+		$1 != "driver" { aside[$2] = 1; next }
 		{ failing[$2] = 1 }
 		END { for (t in aside) if (!(t in failing)) print t }'
 }

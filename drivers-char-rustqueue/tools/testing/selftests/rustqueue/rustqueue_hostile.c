@@ -221,16 +221,23 @@ TEST_F(hostile, default_read_into_hole_is_short_then_resumes)
 {
 	char *p = INTO_HOLE(self, 10);
 	int fd = open(RQ_DEVICE, O_RDONLY);
+	ssize_t n;
 
 	ASSERT_LE(0, fd);
 	for (int i = 0; i < 100; i++)
 		self->buf[i] = (char)i;
 	ASSERT_EQ(100, write(self->fd, self->buf, 100));
-	/* What fits before the hole arrives; the rest waits for the next read. */
-	EXPECT_EQ(10, read(fd, p, 100));
-	EXPECT_EQ(0, memcmp(p, self->buf, 10));
-	EXPECT_EQ(90, read(fd, self->buf + 200, 100));
-	EXPECT_EQ(0, memcmp(self->buf + 200, self->buf + 10, 90));
+	/*
+	 * Some of what fits before the hole arrives: copy_to_user() may stop
+	 * short of a fault (<linux/uaccess.h>; arm64's does), but copies at
+	 * least one byte.  The rest waits for the next read.
+	 */
+	n = read(fd, p, 100);
+	ASSERT_LE(1, n);
+	ASSERT_GE(10, n);
+	EXPECT_EQ(0, memcmp(p, self->buf, n));
+	EXPECT_EQ(100 - n, read(fd, self->buf + 200, 100));
+	EXPECT_EQ(0, memcmp(self->buf + 200, self->buf + n, 100 - n));
 	EXPECT_EQ(0, read(fd, self->buf, 100));
 	close(fd);
 }

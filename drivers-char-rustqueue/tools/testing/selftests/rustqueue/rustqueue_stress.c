@@ -61,7 +61,8 @@ struct tally {
 	uint64_t reordered[MAX_PROCS];
 	uint64_t corrupt[MAX_PROCS];
 	uint64_t crossed[MAX_PROCS];	/* messages from another queue, per reader */
-	uint64_t errors[MAX_PROCS];	/* unexpected errno, per process */
+	uint64_t errors[MAX_PROCS];	/* unexpected results, per writer */
+	uint64_t read_errors[MAX_PROCS];	/* and per reader */
 	uint64_t stops[MAX_QUEUES];	/* stop messages taken, per queue */
 };
 
@@ -73,9 +74,28 @@ static unsigned int max_msg = RQ_MAX_MSG;
 /* Queue 0 is /dev/rustqueue, the others named queues made for the run. */
 static int queues = 1;
 static char queue_name[MAX_QUEUES][RQ_NAME_MAX + 1];
+
 static char queue_path[MAX_QUEUES][64];
 /* -b: the index of the queue in "records" semantics, or -1. */
 static int records_q = -1;
+
+/*
+ * Count a result the manual does not allow, and name the first few of each
+ * process: the line of this file, and errno (the failed call's, where a
+ * call failed).
+ */
+static void count_error(uint64_t *errors, const char *role, int i, int line)
+{
+	int err = errno;
+
+	if (errors[i]++ < 5)
+		ksft_print_msg("%s %d: result not expected at %s:%d (errno %d, %s)\n",
+			       role, i, __FILE__, line, err, strerror(err));
+	errno = err;
+}
+
+#define WRITER_ERROR(w)	count_error(tally->errors, "writer", (w), __LINE__)
+#define READER_ERROR(r)	count_error(tally->read_errors, "reader", (r), __LINE__)
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -218,13 +238,13 @@ static int records_writer(int w, uint64_t seed, double end)
 				continue;
 			}
 			if (n <= 0 || (size_t)n > total - off) {
-				tally->errors[w]++;
+				WRITER_ERROR(w);
 				break;
 			}
 			/* Whole records only, in order. */
 			for (off += n; n > 0; done++) {
 				if (done == nb || (size_t)n < sizes[done]) {
-					tally->errors[w]++;
+					WRITER_ERROR(w);
 					goto out;
 				}
 				n -= sizes[done];
@@ -238,7 +258,7 @@ static int records_writer(int w, uint64_t seed, double end)
 		if (bad) {
 			n = write(fd, buf + total, all - total);
 			if (n != -1 || errno != EINVAL)
-				tally->errors[w]++;
+				WRITER_ERROR(w);
 			else
 				tally->rejected[w]++;
 		}
@@ -276,14 +296,14 @@ static int writer(int w, uint64_t seed, double end)
 		if (r % 64 == 0) {
 			n = write(fd, buf, max_msg + 1);
 			if (n != -1 || errno != EINVAL)
-				tally->errors[w]++;
+				WRITER_ERROR(w);
 			else
 				tally->rejected[w]++;
 			continue;
 		}
 		if (r % 50 == 1) {
 			if (write(fd, buf, 0) != 0)
-				tally->errors[w]++;
+				WRITER_ERROR(w);
 			continue;
 		}
 		len = fill_msg(buf, w, seq, &rng);
@@ -310,7 +330,7 @@ static int writer(int w, uint64_t seed, double end)
 			tally->rejected[w]++;
 			wait_for(fd, POLLOUT);
 		} else {
-			tally->errors[w]++;
+			WRITER_ERROR(w);
 		}
 	}
 	close(fd);
@@ -359,7 +379,7 @@ static ssize_t read_default(int r, uint8_t *buf, uint64_t *rng, bool poll_first)
 			chunk = 1 + rng_next(rng) % chunk;
 		n = read(fd, buf + total, chunk);
 		if (n < 0) {
-			tally->errors[r]++;
+			READER_ERROR(r);
 			break;
 		}
 		if (n == 0 && total)
@@ -418,13 +438,13 @@ static int records_reader(int r, uint64_t seed, double end)
 		if (n < 0 && errno == EMSGSIZE) {
 			/* Another reader may have taken that record since. */
 			if (ioctl(fd, FIONREAD, &need) || need > (int)cap)
-				tally->errors[r]++;
+				READER_ERROR(r);
 			if (need <= (int)size || need > (int)cap)
 				need = 0;
 			continue;
 		}
 		if (n <= 0) {
-			tally->errors[r]++;
+			READER_ERROR(r);
 			continue;
 		}
 		for (off = 0; off < (size_t)n; off += rs) {
@@ -485,7 +505,7 @@ static int reader(int r, uint64_t seed, double end)
 			if (n < 0 && errno == EAGAIN && mode == 1)
 				continue;
 			if (n <= 0) {
-				tally->errors[r]++;
+				READER_ERROR(r);
 				continue;
 			}
 		}
@@ -699,7 +719,7 @@ int main(int argc, char **argv)
 		reordered += tally->reordered[i];
 		corrupt += tally->corrupt[i];
 		crossed += tally->crossed[i];
-		errors += tally->errors[i];
+		errors += tally->errors[i] + tally->read_errors[i];
 	}
 	/* Each queue's counters against what its own processes did. */
 	for (q = 0; q < queues; q++) {
