@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # The guest half of the KCSAN run: the stress and fuzz programs under the
-# data race detector, which watches one access in 400 (kcsan.config). The
+# data race detector, which watches one access in 100 (kcsan.config). The
 # host fails the run on any kernel report but for data races with no frame
 # of the driver in either stack and the one upstream race in fs/select.c
 # that KCSAN_UPSTREAM names (kcsan_sort in scripts/lib/reports.sh).
