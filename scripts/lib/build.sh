@@ -60,6 +60,15 @@ arch_make_vars() {
 	esac
 }
 
+# cross_prefix ARCH: the prefix of ARCH's Debian cross toolchain (gcc,
+# objdump), empty for the host's.
+cross_prefix() {
+	local v
+	for v in $(arch_make_vars "$1"); do
+		case "$v" in CROSS_COMPILE=*) echo "${v#CROSS_COMPILE=}" ;; esac
+	done
+}
+
 # kernel_image ARCH: the boot image kbuild makes for ARCH (a make target,
 # and its path in the build directory).
 kernel_image() {
@@ -71,14 +80,11 @@ kernel_image() {
 }
 
 kmake() {
-	local target=$1 arch cc=gcc vars=()
+	local target=$1 arch cc vars=()
 	shift
 	arch=$(target_arch "$target")
 	read -ra vars <<<"$(arch_make_vars "$arch")"
-	case "$arch" in
-	arm64) cc=aarch64-linux-gnu-gcc ;;
-	s390x) cc=s390x-linux-gnu-gcc ;;
-	esac
+	cc=$(cross_prefix "$arch")gcc
 	[ "$(target_flavour "$target")" != clang ] || { cc=clang; vars+=(LLVM=1); }
 	command -v ccache >/dev/null && cc="ccache $cc"
 	# The build directory sits directly in the source tree, so kbuild uses

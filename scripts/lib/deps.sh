@@ -25,12 +25,18 @@ apt_install() {
 	as_root apt-get install -y -q --no-install-recommends "$@"
 }
 
-cmd_deps() {
-	local missing=() p
-	for p in "${DEPS[@]}"; do
+# missing_packages PKG...: those of the PKGs dpkg does not have installed.
+missing_packages() {
+	local p
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q 'install ok installed' || missing+=("$p")
+			grep -q 'install ok installed' || printf '%s\n' "$p"
 	done
+}
+
+cmd_deps() {
+	local missing=()
+	mapfile -t missing < <(missing_packages "${DEPS[@]}")
 	if [ ${#missing[@]} -eq 0 ]; then
 		say "deps: all ${#DEPS[@]} packages present"
 		return
@@ -51,11 +57,9 @@ arch_packages() {
 }
 
 arch_deps() {
-	local missing=() p
-	for p in $(arch_packages "$1"); do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q 'install ok installed' || missing+=("$p")
-	done
+	local missing=() packages=()
+	read -ra packages <<<"$(arch_packages "$1")"
+	mapfile -t missing < <(missing_packages "${packages[@]}")
 	[ ${#missing[@]} -eq 0 ] ||
 		run_logged "deps-$1" "deps: installing ${missing[*]} for $1 (a minute)" -- \
 			apt_install "${missing[@]}"

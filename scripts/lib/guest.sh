@@ -73,8 +73,9 @@ deb_arch() { case "$1" in x86_64) echo amd64 ;; *) echo "$1" ;; esac; }
 userland_dir() { echo "$RQ_CACHE/userland-$(deb_arch "$1")"; }
 
 fetch_userland() {
-	local a dir tmp deb
+	local a dir tmp deb debs
 	a=$(deb_arch "$1")
+	debs=("busybox-static:$a" "dash:$a" "coreutils:$a" "libc6:$a")
 	dir=$(userland_dir "$1")
 	[ ! -f "$dir/.complete" ] || return 0
 	if ! { dpkg --print-architecture; dpkg --print-foreign-architectures; } | grep -qx "$a"; then
@@ -84,8 +85,8 @@ fetch_userland() {
 	tmp=$(mktemp -d)
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	(cd "$tmp" && apt-get download "busybox-static:$a" "dash:$a" "coreutils:$a" "libc6:$a") ||
-		{ as_root apt-get update -q && (cd "$tmp" && apt-get download "busybox-static:$a" "dash:$a" "coreutils:$a" "libc6:$a"); } ||
+	(cd "$tmp" && apt-get download "${debs[@]}") ||
+		{ as_root apt-get update -q && (cd "$tmp" && apt-get download "${debs[@]}"); } ||
 		{ rm -rf "$tmp"; return 1; }
 	for deb in "$tmp"/*.deb; do
 		dpkg-deb -x "$deb" "$dir" || { rm -rf "$tmp"; return 1; }

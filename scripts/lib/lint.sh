@@ -151,12 +151,9 @@ lint_builds() {
 # built it; no function may use more than 256 bytes of stack (on s390x that
 # includes the 160-byte register save area every frame has).
 checkstack() {
-	local flavour=$1 arch obj max=256 out big objdump=objdump
+	local flavour=$1 arch obj max=256 out big objdump
 	arch=$(target_arch "$1")
-	case "$arch" in
-	arm64) objdump=aarch64-linux-gnu-objdump ;;
-	s390x) objdump=s390x-linux-gnu-objdump ;;
-	esac
+	objdump=$(cross_prefix "$arch")objdump
 	obj=$(flavour_dir "$1")/$2
 	[ -f "$obj" ] || { fail "checkstack.pl ($flavour): $obj was not built"; return; }
 	# The KUnit cases (rustqueue_test_*, in the test kernels' modules only)
